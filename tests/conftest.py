@@ -1,4 +1,5 @@
-"""Shared fixtures: real temp data folders, the third-party corpus, a real app."""
+"""Shared fixtures: real temp data folders, real SQLite files, the third-party corpus."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,3 +14,109 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"third-party corpus not found at {CORPUS} (it ships in ../shared/corpus)")
     return CORPUS
+
+
+@pytest.fixture
+def config(tmp_path):
+    """A config for a fresh data folder with a real SQLite file."""
+    from server.config import load_config
+
+    return load_config(tmp_path / "data")
+
+
+@pytest.fixture
+def app(config):
+    """The real app on a fresh data folder (migrations applied)."""
+    from server import create_app
+
+    application = create_app(config)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def library(app):
+    """The app's pack library, with a database connection open for direct calls."""
+    from server.db import database
+    from server.packs.install import Library
+
+    with database.connection_context():
+        yield Library(app.config["DATA_DIR"], app.config["MIN_FREE_BYTES"])
+
+
+@pytest.fixture(scope="session")
+def built_packs(tmp_path_factory) -> dict[str, Path]:
+    """The bundled content packs, built once per test session: {source folder name: pack file}."""
+    from server.demo import bundled_sources
+    from server.packs.build import build_pack
+
+    out = tmp_path_factory.mktemp("packs")
+    return {src.name: build_pack(src, out / f"{src.name}.lantern").path for src in bundled_sources()}
+
+
+@pytest.fixture
+def demo_app(app, library, built_packs):
+    """An app with every bundled pack imported."""
+    from server.packs.install import import_pack
+
+    for path in built_packs.values():
+        import_pack(path, library, progress=lambda _: None)
+    return app
+
+
+def copy_tree(src: Path, dest: Path) -> Path:
+    """Copy a folder (for tests that modify a pack source)."""
+    shutil.copytree(src, dest)
+    return dest
+
+
+@pytest.fixture
+def people(app):
+    """The demo school's people (class, learners, coach, admin) on the fresh database."""
+    from server.db import database
+    from server.demo import _ensure_people
+    from server.models import Account
+
+    with database.connection_context():
+        _ensure_people()
+        return {a.username: a for a in Account.select()}
+
+
+class Browser:
+    """A test client signed in as one account, that adds the CSRF token to every form post."""
+
+    def __init__(self, app, account=None):
+        from server import auth
+        from server.db import database
+        from server.views.access import SESSION_COOKIE
+
+        self.app, self.client, self.account = app, app.test_client(), account
+        self.csrf = None
+        if account is not None:
+            with database.connection_context():
+                token = auth.start_session(account)
+            self.client.set_cookie(SESSION_COOKIE, token)
+            self.csrf = auth.csrf_token(app.config["SECRET_KEY"], "s:" + token)
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        if self.csrf is None:
+            import re
+            html = self.client.get("/signin").get_data(as_text=True)
+            self.csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        data.setdefault("csrf", self.csrf)
+        return self.client.post(url, data=data, **kw)
+
+
+@pytest.fixture
+def browser_for(app, people):
+    """Make a Browser signed in as a demo username (or anonymous with None)."""
+    return lambda username=None: Browser(app, people[username] if username else None)

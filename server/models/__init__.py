@@ -1,0 +1,11 @@
+"""All tables. Import models from here."""
+from server.models.content import (CONTENT_MODELS, Blob, Item, Lesson, PackFile, PackVersion,
+                                   Skill, Unit)
+from server.models.learning import (DERIVED_MODELS, LEARNING_MODELS, Answer, Assignment, Event,
+                                    ItemStat, LearnerStat, LessonProgress, SkillState)
+from server.models.school import (SCHOOL_MODELS, Account, AuditEntry, Classroom, CoachClass,
+                                  LearnerGroup, School, Session, SignInThrottle)
+
+ALL_MODELS = CONTENT_MODELS + SCHOOL_MODELS + LEARNING_MODELS
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "DERIVED_MODELS"]

@@ -1,0 +1,1 @@
+"""Practice items: the normalized format (`items`), GIFT and Aiken importers, and grading."""

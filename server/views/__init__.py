@@ -1,0 +1,20 @@
+"""The delivery layer: blueprints that parse input, call one domain function, render."""
+from flask import g
+
+
+def init_app(app) -> None:
+    """Register every blueprint and the cross-cutting HTTP behaviour."""
+    from server import profiles
+    from server.views import access, account, errors, http, learn, media, practice, progress
+
+    http.init_app(app)
+    access.init_app(app)
+    errors.init_app(app)
+    for module in (learn, media, account, practice, progress):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def _viewer():
+        account_ = g.get("account")
+        profile = profiles.profile_of(account_) if account_ else {}
+        return {"account": account_, "profile": profile, "body_class": profiles.body_classes(profile)}

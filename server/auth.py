@@ -1,0 +1,122 @@
+"""Accounts, sign-in, sessions, throttling and CSRF.
+
+Passwords and PINs are hashed with Argon2id (parameters sized for a 1 GB Pi: 19 MiB,
+2 passes, OWASP's minimum). The session cookie holds a random token; the server keeps
+only its SHA-256, so sessions can be listed and ended server-side. Sign-in failures are
+throttled per account and per client; the message never says which part was wrong.
+"""
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.db import database
+from server.errors import InvalidInput, TooManyAttempts
+from server.models import Account, Session, SignInThrottle
+from server.models.base import utcnow
+
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# A real hash to verify against when the account does not exist, so timing reveals nothing.
+_DUMMY_HASH = None
+SESSION_HOURS = {"learner": 4, "coach": 12, "admin": 12, "operator": 12}
+ACCOUNT_FREE_FAILURES = 5
+CLIENT_FREE_FAILURES = 30
+WRONG = "That name and password (or PIN) do not match. Please try again."
+
+
+def hash_secret(secret: str) -> str:
+    """Argon2id hash of a password or PIN."""
+    return HASHER.hash(secret)
+
+
+def _verify(stored: str | None, secret: str) -> bool:
+    global _DUMMY_HASH
+    if stored is None:
+        _DUMMY_HASH = _DUMMY_HASH or HASHER.hash("not-a-real-secret")
+        stored, secret = _DUMMY_HASH, secret + "\0"
+    try:
+        return HASHER.verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sign_in(username: str, secret: str, client: str) -> Account:
+    """The account whose username and password/PIN match, or InvalidInput / TooManyAttempts."""
+    username = (username or "").strip().lower()[:64]
+    secret = (secret or "")[:256]
+    keys = [f"account:{username}", f"client:{client}"]
+    _check_throttle(keys)
+    account = Account.get_or_none((Account.username == username) & ~Account.deleted)
+    if not _verify(account.password_hash if account else None, secret) or not username:
+        _record_failure(keys)
+        raise InvalidInput(WRONG, field="password")
+    SignInThrottle.delete().where(SignInThrottle.key == keys[0]).execute()
+    return account
+
+
+def _check_throttle(keys: list[str]) -> None:
+    now = utcnow()
+    for row in SignInThrottle.select().where(SignInThrottle.key.in_(keys)):
+        if row.locked_until and row.locked_until > now:
+            seconds = int((row.locked_until - now).total_seconds()) + 1
+            raise TooManyAttempts(f"Too many tries. Please wait {seconds} seconds and try again.")
+
+
+def _record_failure(keys: list[str]) -> None:
+    now = utcnow()
+    with database.atomic():
+        for key in keys:
+            row, _ = SignInThrottle.get_or_create(key=key)
+            row.failures += 1
+            free = ACCOUNT_FREE_FAILURES if key.startswith("account:") else CLIENT_FREE_FAILURES
+            if row.failures >= free:
+                # 15 s after the fifth miss, doubling, at most 15 minutes.
+                row.locked_until = now + timedelta(seconds=min(900, 15 * 2 ** (row.failures - free)))
+            row.updated_at = now
+            row.save()
+
+
+def start_session(account: Account) -> str:
+    """Create a server-side session; return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    Session.create(id=_digest(token), account=account,
+                   expires_at=utcnow() + timedelta(hours=SESSION_HOURS.get(account.role, 4)))
+    return token
+
+
+def account_for_token(token: str | None) -> Account | None:
+    """The signed-in account for a cookie token, if the session is alive."""
+    if not token or len(token) > 100:
+        return None
+    row = (Session.select(Session, Account).join(Account)
+           .where((Session.id == _digest(token)) & ~Session.revoked & (Session.expires_at > utcnow())
+                  & ~Account.deleted).first())
+    return row.account if row else None
+
+
+def end_session(token: str | None) -> None:
+    """Revoke the session behind a token (sign out)."""
+    if token:
+        Session.update(revoked=True).where(Session.id == _digest(token)).execute()
+
+
+def end_all_sessions(account_id: str) -> int:
+    """Revoke every session of an account; return how many."""
+    return Session.update(revoked=True).where((Session.account == account_id) & ~Session.revoked).execute()
+
+
+def csrf_token(secret_key: str, binding: str) -> str:
+    """The CSRF token for a session (or anonymous) binding value."""
+    return hmac.new(secret_key.encode(), f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def csrf_valid(secret_key: str, binding: str, token: str | None) -> bool:
+    """True when a submitted CSRF token matches the binding."""
+    return bool(token) and hmac.compare_digest(csrf_token(secret_key, binding), token)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,178 @@
+"""The `lantern` command: serve, pack build|verify|import|list|remove, rebuild."""
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from server.config import default_data_dir, load_config
+from server.errors import LanternError
+
+
+def _data_option(func):
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, envvar="LANTERN_DATA", show_envvar=True,
+                        help="Data folder (database, blobs, index). Default: ./lantern-data")(func)
+
+
+def _open(data_dir: Path | None, **overrides) -> dict:
+    """Load config for a data folder, open its database and bring it up to date."""
+    from server.db import open_database
+    from server.maintenance import prepare_data
+
+    config = load_config(data_dir or default_data_dir(), **overrides)
+    open_database(config["DATABASE"])
+    prepare_data(config)
+    return config
+
+
+def _fail(err: LanternError):
+    click.echo(f"Error: {err.message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def main(verbose: bool):
+    """Lantern, an offline-first learning server."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@_data_option
+@click.option("--host", default="0.0.0.0", envvar="LANTERN_HOST", show_default=True)
+@click.option("--port", default=8080, type=int, envvar="LANTERN_PORT", show_default=True)
+@click.option("--demo", is_flag=True, help="Create a demo school with the bundled packs (in ./lantern-demo unless --data).")
+@click.option("--role", type=click.Choice(["school", "hub"]), default="school", show_default=True)
+@click.option("--threads", default=6, type=int, show_default=True)
+def serve(data_dir, host, port, demo, role, threads):
+    """Run the server under waitress."""
+    import waitress
+
+    from server import create_app
+
+    if demo and data_dir is None:
+        data_dir = Path("lantern-demo")
+    config = _open(data_dir, ROLE=role, DEMO=demo)
+    if demo:
+        from server.demo import ensure_demo
+
+        for line in ensure_demo(config):
+            click.echo(line)
+    app = create_app(config)
+    click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
+                   clear_untrusted_proxy_headers=True, _quiet=True)
+
+
+def _display_host(host: str) -> str:
+    if host not in ("0.0.0.0", "::"):
+        return host
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))  # UDP connect sends nothing; it picks the LAN address
+            return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+@main.group()
+def pack():
+    """Build, verify, import, list and remove content packs."""
+
+
+@pack.command("build")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--id", "pack_id", help="Pack id (for sources without pack.yaml).")
+@click.option("--version", help="Pack version, e.g. 1.0.0.")
+@click.option("--language", help="Language tag, e.g. en, es, ja.")
+def pack_build(src, output, pack_id, version, language):
+    """Turn a folder of Markdown, media and quizzes into one pack file."""
+    from server.packs.build import build_pack
+
+    try:
+        result = build_pack(src, output, id=pack_id, version=version, language=language)
+    except LanternError as err:
+        _fail(err)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    m = result.manifest
+    click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
+
+
+@pack.command("verify")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def pack_verify(path):
+    """Check a pack file or folder without installing it."""
+    from server.packs.verify import verify_pack
+
+    try:
+        opened = verify_pack(path)
+    except LanternError as err:
+        _fail(err)
+    m = opened.manifest
+    click.echo(f"OK: {m.title} {m.version} [{m.language}], {len(m.lessons)} lessons, "
+               f"{m.item_count} practice items, {opened.size_bytes / 1e6:.1f} MB, "
+               f"{'signed by ' + opened.signed_by if opened.signed_by else 'unsigned'}")
+
+
+@pack.command("import")
+@_data_option
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def pack_import(data_dir, path):
+    """Install a pack file or folder (e.g. from a USB stick)."""
+    from server.packs.install import Library, import_pack
+
+    config = _open(data_dir)
+    try:
+        result = import_pack(path, Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), progress=click.echo)
+    except LanternError as err:
+        _fail(err)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(result.summary)
+
+
+@pack.command("list")
+@_data_option
+def pack_list(data_dir):
+    """List installed packs."""
+    from server.packs.install import installed_packs
+
+    _open(data_dir)
+    packs = installed_packs()
+    if not packs:
+        click.echo("No packs installed.")
+    for p in packs:
+        click.echo(f"{p.pack_id}\t{p.version}\t{p.language}\t{p.lesson_count} lessons\t"
+                   f"{p.item_count} items\t{'signed by ' + p.signed_by if p.signed_by else 'unsigned'}\t{p.title}")
+
+
+@pack.command("remove")
+@_data_option
+@click.argument("pack_id")
+def pack_remove(data_dir, pack_id):
+    """Remove an installed pack (learners' records are kept)."""
+    from server.packs.install import Library, remove_pack
+
+    config = _open(data_dir)
+    try:
+        count = remove_pack(pack_id, Library(config["DATA_DIR"]))
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Removed {pack_id} ({count} version(s)).")
+
+
+@main.command()
+@_data_option
+def rebuild(data_dir):
+    """Recompute everything derived (progress, mastery, search index) from the source records."""
+    from server.packs.install import Library, reindex_all
+
+    config = _open(data_dir)
+    count = reindex_all(Library(config["DATA_DIR"]))
+    click.echo(f"Search index rebuilt: {count} lessons.")

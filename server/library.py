@@ -1,0 +1,80 @@
+"""Reading installed content for pages: packs, their outline, a lesson with its neighbours."""
+from dataclasses import dataclass
+
+from server.errors import NotFound
+from server.models import Item, Lesson, PackVersion, Skill, Unit
+
+
+@dataclass(frozen=True)
+class LessonLink:
+    lesson_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class UnitOutline:
+    unit_id: str
+    title: str
+    lessons: list[LessonLink]
+    item_count: int
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    pack: PackVersion
+    unit_title: str
+    lesson: Lesson
+    previous: LessonLink | None
+    next: LessonLink | None
+
+
+def list_packs(preferred_language: str | None = None) -> tuple[list[PackVersion], list[PackVersion]]:
+    """Active packs split into (in the preferred language, others), each by title."""
+    packs = list(PackVersion.select().where(PackVersion.is_active).order_by(PackVersion.title))
+    if not preferred_language:
+        return packs, []
+    primary = preferred_language.split("-")[0]
+    mine = [p for p in packs if p.language.split("-")[0] == primary]
+    return mine, [p for p in packs if p not in mine]
+
+
+def get_pack(pack_id: str) -> PackVersion:
+    """The active version of a pack, or NotFound."""
+    pack = PackVersion.get_or_none((PackVersion.pack_id == pack_id) & PackVersion.is_active)
+    if pack is None:
+        raise NotFound("This pack is not installed on this server.")
+    return pack
+
+
+def pack_outline(pack: PackVersion) -> list[UnitOutline]:
+    """Units with their lessons (titles only) and practice counts, in order."""
+    lessons = (Lesson.select(Lesson.lesson_id, Lesson.title, Lesson.unit)
+               .where(Lesson.pack_version == pack).order_by(Lesson.position))
+    by_unit: dict[int, list[LessonLink]] = {}
+    for lesson in lessons:
+        by_unit.setdefault(lesson.unit_id, []).append(LessonLink(lesson.lesson_id, lesson.title))
+    counts = {}
+    for item in Item.select(Item.unit).where(Item.pack_version == pack):
+        counts[item.unit_id] = counts.get(item.unit_id, 0) + 1
+    units = Unit.select().where(Unit.pack_version == pack).order_by(Unit.position)
+    return [UnitOutline(u.unit_id, u.title, by_unit.get(u.id, []), counts.get(u.id, 0)) for u in units]
+
+
+def lesson_page(pack_id: str, lesson_id: str) -> LessonPage:
+    """A lesson of the active version, with the previous and next lesson in pack order."""
+    pack = get_pack(pack_id)
+    lesson = (Lesson.select(Lesson, Unit).join(Unit)
+              .where((Lesson.pack_version == pack) & (Lesson.lesson_id == lesson_id)).first())
+    if lesson is None:
+        raise NotFound("This lesson is not in the pack.")
+    around = (Lesson.select(Lesson.lesson_id, Lesson.title, Lesson.position)
+              .where((Lesson.pack_version == pack)
+                     & (Lesson.position.between(lesson.position - 1, lesson.position + 1))))
+    neighbours = {row.position: LessonLink(row.lesson_id, row.title) for row in around}
+    return LessonPage(pack, lesson.unit.title, lesson, neighbours.get(lesson.position - 1),
+                      neighbours.get(lesson.position + 1))
+
+
+def pack_skills(pack: PackVersion) -> list[Skill]:
+    """The skills of a pack version, in pack order."""
+    return list(Skill.select().where(Skill.pack_version == pack).order_by(Skill.position))

@@ -1,0 +1,130 @@
+"""Recording learner events and deriving progress from them.
+
+`record_event` writes the event and every summary it changes in one transaction; an
+event id seen before changes nothing (a double submit or a repeated sync counts once).
+`rebuild_all` replays every event in order and must give identical summaries.
+"""
+from datetime import datetime
+
+from server import learner_model, mastery, review
+from server.db import database
+from server.errors import InvalidInput
+from server.ids import is_uuid, uuid7
+from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat, LessonProgress,
+                           PackVersion, Skill, SkillState)
+from server.models.base import utcnow
+
+KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered"}
+
+
+def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | None = None,
+                 device_id: str = "local", at: datetime | None = None) -> tuple[Event, bool]:
+    """Store one event and update what derives from it; return (event, was it new)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown event kind {kind!r}")
+    event_id = event_id or uuid7()
+    if not is_uuid(event_id):
+        raise InvalidInput("This form has expired. Please open the question again.")
+    with database.atomic():
+        existing = Event.get_or_none(Event.id == event_id)
+        if existing is not None:
+            if existing.learner_id != learner_id:
+                raise InvalidInput("This form has expired. Please open the question again.")
+            return existing, False
+        event = Event.create(id=event_id, device_id=device_id, learner_id=learner_id, kind=kind,
+                             payload=payload, created_at=at or utcnow())
+        follow_up = apply_event(event)
+        if follow_up:
+            Event.create(id=uuid7(), device_id=device_id, learner_id=learner_id, kind="mastered",
+                         payload=follow_up, created_at=event.created_at)
+    return event, True
+
+
+def note_lesson_opened(learner_id: str, pack_id: str, lesson_id: str) -> None:
+    """Record the first opening of a lesson by a learner (later visits add nothing)."""
+    seen = LessonProgress.get_or_none((LessonProgress.learner_id == learner_id) & (LessonProgress.pack_id == pack_id)
+                                      & (LessonProgress.lesson_id == lesson_id))
+    if seen is None or seen.opened_at is None:
+        record_event(learner_id, "lesson_opened", {"pack_id": pack_id, "lesson_id": lesson_id})
+
+
+def apply_event(event: Event) -> dict | None:
+    """Update the derived tables for one event; return a 'mastered' payload if it just happened."""
+    payload = event.payload
+    if event.kind in ("lesson_opened", "lesson_finished"):
+        row, _ = LessonProgress.get_or_create(learner_id=event.learner_id, pack_id=payload["pack_id"],
+                                              lesson_id=payload["lesson_id"])
+        field = "opened_at" if event.kind == "lesson_opened" else "finished_at"
+        if getattr(row, field) is None:
+            setattr(row, field, event.created_at)
+            _save(row, LessonProgress, learner_id=row.learner_id, pack_id=row.pack_id, lesson_id=row.lesson_id)
+    elif event.kind == "answer":
+        return _apply_answer(event)
+    return None
+
+
+def _save(row, model, **key) -> None:
+    """Save a row of a table without a primary key, by its unique key."""
+    data = {f: getattr(row, f) for f in model._meta.fields}
+    query = model.update(**data)
+    for name, value in key.items():
+        query = query.where(getattr(model, name) == value)
+    query.execute()
+
+
+def _apply_answer(event: Event) -> dict | None:
+    p = event.payload
+    correct, at = bool(p["correct"]), event.created_at
+    Answer.insert(event_id=event.id, learner_id=event.learner_id, pack_id=p["pack_id"], item_id=p["item_id"],
+                  skill_id=p.get("skill_id"), is_correct=correct, score=float(p.get("score", 0)),
+                  response=str(p.get("response", ""))[:500], answered_at=at).on_conflict_ignore().execute()
+    learner, _ = LearnerStat.get_or_create(learner_id=event.learner_id)
+    item, _ = ItemStat.get_or_create(pack_id=p["pack_id"], item_id=p["item_id"])
+    learner.ability, item.difficulty = learner_model.update(learner.ability, item.difficulty,
+                                                            item.attempts, correct)
+    item.attempts, item.correct = item.attempts + 1, item.correct + int(correct)
+    learner.answers, learner.correct, learner.last_active = learner.answers + 1, learner.correct + int(correct), at
+    learner.save()
+    _save(item, ItemStat, pack_id=item.pack_id, item_id=item.item_id)
+    if p.get("skill_id"):
+        return _apply_skill(event.learner_id, p["pack_id"], p["skill_id"], correct, at)
+    return None
+
+
+def _apply_skill(learner_id: str, pack_id: str, skill_id: str, correct: bool, at: datetime) -> dict | None:
+    state, _ = SkillState.get_or_create(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
+    state.attempts += 1
+    state.correct += int(correct)
+    state.streak = state.streak + 1 if correct else 0
+    state.wrong_streak = 0 if correct else state.wrong_streak + 1
+    state.recent = (state.recent + [int(correct)])[-mastery.RECENT_KEPT:]
+    state.last_answer_at = at
+    just_mastered = None
+    if state.mastered_at is None and mastery.is_mastered(state.recent, skill_rule(pack_id, skill_id)):
+        state.mastered_at = at
+        state.review_card, state.review_due = review.start_reviews(at)
+        just_mastered = {"pack_id": pack_id, "skill_id": skill_id}
+    elif state.review_card and review.is_due(state.review_due, at):
+        state.review_card, state.review_due = review.review(state.review_card, correct, at)
+    _save(state, SkillState, learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
+    return just_mastered
+
+
+def skill_rule(pack_id: str, skill_id: str) -> dict | None:
+    """The mastery rule the active pack version sets for a skill (None: the default)."""
+    skill = (Skill.select(Skill.mastery).join(PackVersion)
+             .where((PackVersion.pack_id == pack_id) & PackVersion.is_active & (Skill.skill_id == skill_id))
+             .first())
+    return skill.mastery if skill else None
+
+
+def rebuild_all() -> int:
+    """Recompute every derived table from the event log; return the number of events replayed."""
+    count = 0
+    with database.atomic():
+        for model in DERIVED_MODELS:
+            model.delete().execute()
+        for event in Event.select().where(Event.kind != "mastered").order_by(Event.created_at, Event.id).iterator():
+            apply_event(event)
+            count += 1
+    return count

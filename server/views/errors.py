@@ -1,0 +1,46 @@
+"""The one place errors become responses: a helpful page, or JSON for API clients."""
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from server.errors import LanternError
+
+log = logging.getLogger(__name__)
+
+PLAIN = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "This page does not exist on this server.",
+    405: "This page cannot be used that way.",
+    413: "What you sent is too large.",
+    429: "Too many tries. Please wait a little and try again.",
+    500: "Something went wrong on the server. Your saved work is safe; please try again.",
+}
+
+
+def init_app(app) -> None:
+    """Register the handlers."""
+    app.register_error_handler(LanternError, _lantern_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _respond(status: int, message: str):
+    if request.path.startswith(("/api/", "/sync/", "/healthz")):
+        return jsonify(error=message, status=status), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _lantern_error(err: LanternError):
+    log.info("%s on %s: %s", type(err).__name__, request.path, err.message)
+    return _respond(err.status, err.message)
+
+
+def _http_error(err: HTTPException):
+    return _respond(err.code or 500, PLAIN.get(err.code, err.description or "Error."))
+
+
+def _unexpected(err: Exception):
+    log.exception("unexpected error on %s", request.path)
+    return _respond(500, PLAIN[500])

@@ -1,0 +1,99 @@
+"""Every route × every role: who gets in. Generated from the app's URL map, so a new route
+without an entry here fails."""
+import pytest
+
+from server.views.access import policy_of
+
+# endpoint -> the roles allowed (as declared); anything not listed fails the completeness test.
+EXPECTED = {
+    "static": {"public"},
+    "learn.home": {"public"}, "learn.pack": {"public"}, "learn.lesson": {"public"},
+    "learn.transcript": {"public"}, "learn.search": {"public"},
+    "media.blob": {"public"}, "media.healthz": {"public"},
+    "account.signin": {"public"}, "account.signin_post": {"public"}, "account.signin_class": {"public"},
+    "account.signout": {"public"},
+    "account.profile": {"learner"}, "account.profile_post": {"learner"},
+    "practice.question": {"learner"}, "practice.answer": {"learner"}, "practice.result": {"learner"},
+    "practice.skills": {"learner"},
+    "progress.me": {"learner"}, "progress.what_next": {"learner"}, "progress.finish_lesson": {"learner"},
+    "progress.reflect": {"learner"}, "progress.reflect_post": {"learner"},
+}
+ROLES = [None, "amina", "juma", "teacher", "admin"]  # anonymous, learner, another learner, coach, admin
+
+
+def test_every_route_has_a_declared_policy_matching_this_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), "add new routes to EXPECTED (and give them @allow)"
+    for endpoint in endpoints:
+        assert policy_of(app, endpoint) == frozenset(EXPECTED[endpoint]), endpoint
+
+
+def _url_for(rule, sample):
+    url = rule.rule
+    for arg in rule.arguments:
+        url = url.replace(f"<{arg}>", sample.get(arg, "x")).replace(f"<int:{arg}>", "0")
+    return url
+
+
+@pytest.fixture
+def sample(demo_app, people):
+    from server.db import database
+    from server.models import Classroom, Item, Lesson, PackVersion
+
+    with database.connection_context():
+        pack = PackVersion.select().where(PackVersion.is_active & (PackVersion.pack_id == "fractions")).get()
+        lesson = Lesson.select().where(Lesson.pack_version == pack).first()
+        item = Item.select().where(Item.pack_version == pack).first()
+        return {"pack_id": pack.pack_id, "lesson_id": lesson.lesson_id, "skill_id": item.skill_id,
+                "class_id": Classroom.select().first().id, "unit_id": "x", "attempt": "x",
+                "sha256": "0" * 64, "name": "x.png", "filename": "style.css"}
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_each_role_is_let_in_or_kept_out(demo_app, browser_for, sample, username):
+    browser = browser_for(username)
+    role = browser.account.role if browser.account else None
+    for rule in demo_app.url_map.iter_rules():
+        if rule.endpoint == "account.signout":
+            continue  # it would end this browser's session; tested below
+        allowed = EXPECTED[rule.endpoint]
+        let_in = "public" in allowed or (role is not None and ("signed_in" in allowed or role in allowed))
+        url = _url_for(rule, sample)
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = browser.get(url) if method == "GET" else browser.post(url, data={})
+        kept_out = response.status_code in (401, 403) or (
+            response.status_code == 302 and "/signin" in response.headers.get("Location", ""))
+        if let_in:
+            assert not kept_out, (username, method, url, response.status_code)
+        else:
+            assert kept_out, (username, method, url, response.status_code)
+            if role is None and method == "GET":
+                assert response.status_code == 302
+
+
+def test_a_post_without_a_csrf_token_is_refused(demo_app, browser_for):
+    browser = browser_for("amina")
+    response = browser.client.post("/profile", data={"language": "fr"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    with demo_app.app_context():
+        from server.db import database
+        from server.models import Account
+        with database.connection_context():
+            assert (Account.get(Account.username == "amina").profile or {}).get("language") != "fr"
+
+
+def test_sign_out_ends_the_session_on_the_server(demo_app, browser_for):
+    from server.views.access import SESSION_COOKIE
+
+    browser = browser_for("amina")
+    assert browser.get("/me").status_code == 200
+    token = browser.client.get_cookie(SESSION_COOKIE).value
+    response = browser.post("/signout")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signin")
+    assert "cookies" in response.headers["Clear-Site-Data"]
+    # Replaying the old cookie does not work: the session was revoked server-side.
+    assert browser.client.get_cookie(SESSION_COOKIE) is None
+    stale = demo_app.test_client()
+    stale.set_cookie(SESSION_COOKIE, token)
+    assert stale.get("/me").status_code == 302
