@@ -6,12 +6,13 @@ accent folding without stemming; Chinese, Japanese and Korean are indexed as cha
 bigrams, since they are written without spaces.
 """
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import highlight
-from whoosh.analysis import (CharsetFilter, LanguageAnalyzer, LowercaseFilter, NgramFilter,
+from whoosh.analysis import (CharsetFilter, Filter, LanguageAnalyzer, LowercaseFilter,
                              RegexTokenizer, StandardAnalyzer)
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError, create_in, exists_in, open_dir
@@ -44,6 +45,23 @@ class LessonDoc:
     text: str
 
 
+CJK_RUN = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+$")
+
+
+class CJKBigramFilter(Filter):
+    """Splits runs of CJK characters into overlapping bigrams; other tokens pass unchanged."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            if len(text) < 2 or not CJK_RUN.match(text):
+                yield token
+                continue
+            for start in range(len(text) - 1):
+                token.text = text[start:start + 2]
+                yield token
+
+
 def _field_for(language: str) -> str:
     primary = language.split("-")[0].lower()
     if primary in STEMMED:
@@ -53,7 +71,8 @@ def _field_for(language: str) -> str:
 
 def _schema() -> Schema:
     folded = StandardAnalyzer(stoplist=None) | CharsetFilter(accent_map)
-    cjk = RegexTokenizer(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+|\w+") | LowercaseFilter() | NgramFilter(1, 2)
+    cjk = (RegexTokenizer(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+|\w+") | LowercaseFilter()
+           | CJKBigramFilter())
     fields = {
         "doc_id": ID(unique=True, stored=True),
         "pack_id": ID(stored=True),

@@ -155,8 +155,8 @@ def test_zip_slip_is_refused(corpus, tmp_path):
 
 
 def test_zip_symlink_entry_is_refused(corpus, tmp_path):
-    source = corpus / "security/payloadsallthethings-files/Upload Insecure Files/CVE ZIP Symbolic Link/etc_passwd.zip"
-    err = refused(source, tmp_path)
+    links = corpus / "security/payloadsallthethings-files/Upload Insecure Files/CVE ZIP Symbolic Link"
+    err = refused(links / "etc_passwd.zip", tmp_path)
     assert "symbolic link" in err.reason and err.path == "link"
 
 

@@ -59,6 +59,8 @@ READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImpl
 
 @dataclass(frozen=True)
 class Limits:
+    """Ceilings that keep one hostile pack from filling the disk, the memory or the clock."""
+
     max_files: int = 20_000
     max_file_bytes: int = 512 * 1024**2  # one file
     max_total_bytes: int = 4 * 1024**3  # whole pack, uncompressed
@@ -69,6 +71,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class PackFile:
+    """One file of an extracted pack."""
+
     path: str  # normalized POSIX path inside the pack, e.g. "lessons/01.md"
     size: int
     sha256: str  # hex
@@ -82,10 +86,8 @@ def safe_pack_path(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """The normalized relative POSIX form of a name inside a pack; PackError if it is unsafe."""
     if not isinstance(name, str):
         raise PackError("has a name that is not text")
-    problem = _name_problem(name)
-    if problem is None:
-        parts = [p for p in unicodedata.normalize("NFC", name).split("/") if p not in ("", ".")]
-        problem = _parts_problem(parts, limits)
+    parts = [p for p in unicodedata.normalize("NFC", name).split("/") if p not in ("", ".")]
+    problem = _name_problem(name) or _parts_problem(parts, limits)
     if problem is not None:
         raise PackError(problem, path=_shown(name))
     return "/".join(parts)
@@ -295,7 +297,7 @@ def _plan_folder(root: Path, limits: Limits) -> list[_Member]:
 def _readable_file(entry: os.DirEntry, root: Path, path: str) -> Path:
     if entry.is_symlink():
         target = Path(os.path.realpath(entry.path))
-        if False:
+        if not target.is_relative_to(root):
             raise PackError("is a link to something outside the pack; put a copy of the file "
                             "in the pack instead", path=path)
         if not target.is_file():

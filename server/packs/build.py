@@ -143,18 +143,21 @@ def _media_entry(collector: _Collector, lesson: str, media: dict) -> dict:
     return entry
 
 
+PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
+
+
 def _practice_items(collector: _Collector, practice: PracticeSource) -> list[dict]:
     text = collector.read_text(practice.file)
-    suffix = Path(practice.file).suffix.lower()
+    fmt = practice.format or PRACTICE_FORMATS.get(Path(practice.file).suffix.lower())
+    if fmt not in ("gift", "aiken", "yaml"):
+        raise PackError("say which quiz format this file is in: format: gift, aiken or yaml", practice.file)
     try:
-        if suffix == ".gift":
+        if fmt == "gift":
             items = parse_gift(text, path=practice.file)
-        elif suffix in (".aiken", ".txt"):
+        elif fmt == "aiken":
             items = parse_aiken(text, path=practice.file)
-        elif suffix in (".yaml", ".yml"):
-            items = validate_items(_yaml_items(text, practice.file), practice.file)
         else:
-            raise PackError("practice files must be .yaml, .gift or .aiken", practice.file)
+            items = validate_items(_yaml_items(text, practice.file), practice.file)
     except QuizFormatError as err:
         raise PackError(err.message) from None
     for item in items:

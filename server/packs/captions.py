@@ -11,7 +11,9 @@ references decoded (`&amp;`, `&lt;`, `&gt;`, `&lrm;`, `&rlm;`, `&nbsp;`, and the
 ending in `;`, as the current spec does).
 
 Decisions:
-- Players skip a cue whose timing line is malformed; so do we.
+- Players skip a cue whose timing line is malformed; so do we. Timestamps follow the spec's digit
+  rules: exactly three fraction digits, minutes and seconds at most 59 (vtt.js does not check the
+  59s; browsers do), so `00:02:20.50` and `00:02:60.000` make their cue malformed.
 - Two authoring mistakes that would silently lose caption text raise CaptionError instead (with
   the line number): a cue timing line inside the header (no blank line after `WEBVTT`), and a
   cue with no text followed by a block of text that belongs to no cue (a blank line between a
@@ -41,6 +43,8 @@ REFERENCE = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]
 
 @dataclass(frozen=True)
 class Cue:
+    """One caption cue, as plain text."""
+
     start: float  # seconds
     end: float
     text: str  # cue text with tags stripped (<v Speaker>, <b>, <c.x>, timestamps), entities decoded

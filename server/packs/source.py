@@ -16,6 +16,7 @@ from server.errors import PackError
 class PracticeSource:
     file: str
     skill: str | None = None
+    format: str | None = None  # yaml | gift | aiken; by default from the file's suffix
 
 
 @dataclass
@@ -62,13 +63,15 @@ def _read_pack_yaml(src: Path) -> SourceSpec:
     for n, unit in enumerate(raw.get("units") or []):
         if not isinstance(unit, dict):
             raise PackError(f"units[{n}] must be a mapping", "pack.yaml")
-        practice = [PracticeSource(p["file"], p.get("skill")) if isinstance(p, dict) else PracticeSource(str(p))
-                    for p in unit.get("practice") or []]
+        practice = [PracticeSource(str(p.get("file")), p.get("skill"), p.get("format"))
+                    if isinstance(p, dict) else PracticeSource(str(p)) for p in unit.get("practice") or []]
         units.append(UnitSource(str(unit.get("id", "")), str(unit.get("title", "")),
                                 [str(x) for x in unit.get("lessons") or []], practice))
     meta = {k: raw.get(k) for k in ("format", "id", "version", "title", "language", "licence",
                                      "authors", "description", "subjects")}
     meta["version"] = str(meta["version"]) if meta["version"] is not None else None
+    meta["authors"], meta["subjects"] = meta["authors"] or [], meta["subjects"] or []
+    meta["description"] = meta["description"] or ""
     return SourceSpec(meta, list(raw.get("skills") or []), units)
 
 
