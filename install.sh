@@ -3,16 +3,19 @@
 #   ./install.sh              server and its pinned dependencies
 #   ./install.sh --dev        plus the test tools
 #   ./install.sh --wheels DIR install with no network, from a folder of wheels (e.g. a USB stick)
+#   ./install.sh --service    also run Lantern at boot as a systemd service (needs root)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 dev=0
+service=0
 wheels=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) dev=1 ;;
+    --service) service=1 ;;
     --wheels) wheels="${2:?--wheels needs a folder}"; shift ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,3 +40,20 @@ reqs=(-r requirements.txt)
 .venv/bin/pip install "${pip_args[@]}" "${reqs[@]}"
 .venv/bin/pip install "${pip_args[@]}" --no-deps --no-build-isolation -e .
 echo "Lantern is installed in $(pwd)/.venv. Start it with: .venv/bin/lantern serve --demo"
+
+if [ "$service" = 1 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install.sh: --service needs root: run it again with sudo." >&2
+    exit 1
+  fi
+  id lantern >/dev/null 2>&1 || useradd --system --home-dir /var/lib/lantern --shell /usr/sbin/nologin lantern
+  install -d -o lantern -g lantern -m 750 /var/lib/lantern
+  .venv/bin/lantern service-unit --data /var/lib/lantern > /etc/systemd/system/lantern.service
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now lantern.service
+    echo "Lantern runs as a service. Check it with: systemctl status lantern  (logs: journalctl -u lantern)"
+  else
+    echo "Wrote /etc/systemd/system/lantern.service, but systemd is not running here; start it at boot yourself."
+  fi
+fi

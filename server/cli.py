@@ -8,6 +8,8 @@ import click
 from server.config import default_data_dir, load_config
 from server.errors import LanternError
 
+MAX_CONNECTIONS = 500  # open HTTP connections at once; each costs a descriptor and a few KiB
+
 
 def _data_option(func):
     return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -62,21 +64,17 @@ def serve(data_dir, host, port, demo, role, threads):
             click.echo(line)
     app = create_app(config)
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
+    # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
+    # 100+ phones locks the rest out (bench/answer_storm.py). poll() has no 1024-descriptor ceiling.
     waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
+                   connection_limit=MAX_CONNECTIONS, asyncore_use_poll=True,
                    clear_untrusted_proxy_headers=True, _quiet=True)
 
 
 def _display_host(host: str) -> str:
-    if host not in ("0.0.0.0", "::"):
-        return host
-    import socket
+    from server.device import lan_address
 
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("10.255.255.255", 1))  # UDP connect sends nothing; it picks the LAN address
-            return probe.getsockname()[0]
-    except OSError:
-        return "127.0.0.1"
+    return lan_address() if host in ("0.0.0.0", "::") else host
 
 
 @main.group()
@@ -165,6 +163,17 @@ def pack_remove(data_dir, pack_id):
     except LanternError as err:
         _fail(err)
     click.echo(f"Removed {pack_id} ({count} version(s)).")
+
+
+@main.command("service-unit")
+@click.option("--data", "data_dir", default="/var/lib/lantern", show_default=True)
+@click.option("--user", default="lantern", show_default=True)
+@click.option("--port", default=8080, type=int, show_default=True)
+def service_unit(data_dir, user, port):
+    """Print the systemd unit that runs this install as a service."""
+    from server.service import systemd_unit
+
+    click.echo(systemd_unit(Path(sys.argv[0]).resolve(), Path(data_dir), user, port), nl=False)
 
 
 @main.command()

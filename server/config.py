@@ -29,6 +29,8 @@ def load_config(data_dir: Path | str, **overrides) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "lantern",
         "SEND_FILE_MAX_AGE_DEFAULT": 31536000,
+        # Where removable drives appear (USB sticks with packs and sync bundles).
+        "USB_ROOTS": os.environ.get("LANTERN_USB_ROOTS", "/media:/mnt:/run/media").split(":"),
     }
     config.update(overrides)
     return config

@@ -25,13 +25,24 @@ def config(tmp_path):
 
 
 @pytest.fixture
-def app(config):
-    """The real app on a fresh data folder (migrations applied)."""
+def fresh_app(config):
+    """The real app on a fresh data folder (migrations applied), before first-run setup."""
     from server import create_app
 
     application = create_app(config)
     application.config["TESTING"] = True
     return application
+
+
+@pytest.fixture
+def app(fresh_app):
+    """The real app on a fresh data folder, with its school set up (no people, no packs)."""
+    from server.db import database
+    from server.school import create_school
+
+    with database.connection_context():
+        create_school("Test School", "en")
+    return fresh_app
 
 
 @pytest.fixture

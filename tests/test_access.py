@@ -17,6 +17,9 @@ EXPECTED = {
     "practice.skills": {"learner"},
     "progress.me": {"learner"}, "progress.what_next": {"learner"}, "progress.finish_lesson": {"learner"},
     "progress.reflect": {"learner"}, "progress.reflect_post": {"learner"},
+    "operate.setup_form": {"public"}, "operate.setup_post": {"public"},
+    "operate.usb_packs": {"admin"}, "operate.usb_import": {"admin"}, "operate.job": {"admin"},
+    "operate.status": {"admin"}, "operate.poster": {"admin", "coach"},
 }
 ROLES = [None, "amina", "juma", "teacher", "admin"]  # anonymous, learner, another learner, coach, admin
 
@@ -46,7 +49,7 @@ def sample(demo_app, people):
         item = Item.select().where(Item.pack_version == pack).first()
         return {"pack_id": pack.pack_id, "lesson_id": lesson.lesson_id, "skill_id": item.skill_id,
                 "class_id": Classroom.select().first().id, "unit_id": "x", "attempt": "x",
-                "sha256": "0" * 64, "name": "x.png", "filename": "style.css"}
+                "sha256": "0" * 64, "job_id": "x", "name": "x.png", "filename": "style.css"}
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -82,3 +82,11 @@ def test_serve_demo_on_loopback(tmp_path):
         output = process.communicate(timeout=20)[0]
     assert "learner amina PIN 1234" in output
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_service_unit_runs_unprivileged_and_restarts(tmp_path):
+    unit = run("service-unit", "--data", "/var/lib/lantern", "--port", "8090").stdout
+    assert f"ExecStart={LANTERN} serve --data /var/lib/lantern --host 0.0.0.0 --port 8090" in unit
+    for line in ("User=lantern", "Restart=on-failure", "ReadWritePaths=/var/lib/lantern", "ProtectSystem=strict",
+                 "WantedBy=multi-user.target"):
+        assert line in unit.splitlines()

@@ -5,12 +5,13 @@ from flask import g
 def init_app(app) -> None:
     """Register every blueprint and the cross-cutting HTTP behaviour."""
     from server import profiles
-    from server.views import access, account, errors, http, learn, media, practice, progress
+    from server.views import access, account, errors, http, learn, media, operate, practice, progress
 
     http.init_app(app)
     access.init_app(app)
     errors.init_app(app)
-    for module in (learn, media, account, practice, progress):
+    operate.init_app(app)
+    for module in (learn, media, account, practice, progress, operate):
         app.register_blueprint(module.bp)
 
     @app.context_processor
