@@ -165,6 +165,39 @@ def pack_remove(data_dir, pack_id):
     click.echo(f"Removed {pack_id} ({count} version(s)).")
 
 
+@main.command()
+@_data_option
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the backup into (e.g. a USB stick).")
+def backup(data_dir, dest):
+    """Copy the database and media to a folder, verified, while the server keeps running."""
+    from server.backup import make_backup
+
+    config = _open(data_dir)
+    try:
+        report = make_backup(config["DATA_DIR"], dest)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Backup written and verified: {report.folder} ({report.events} events, {report.blobs} files)")
+
+
+@main.command()
+@_data_option
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(data_dir, folder):
+    """Replace this server's data with a backup (stop the server first)."""
+    from server.backup import restore_backup
+    from server.config import load_config
+
+    config = load_config(data_dir or default_data_dir())
+    try:
+        info = restore_backup(folder, config["DATA_DIR"])
+    except LanternError as err:
+        _fail(err)
+    _open(data_dir)  # migrations and a fresh search index for the restored data
+    click.echo(f"Restored the backup of {info['created_at']} ({info['events']} events).")
+
+
 @main.command("service-unit")
 @click.option("--data", "data_dir", default="/var/lib/lantern", show_default=True)
 @click.option("--user", default="lantern", show_default=True)

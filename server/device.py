@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from server.backup import last_backup
 from server.models import Event, PackVersion
 from server.models.base import utcnow
 
 LOW_DISK_FRACTION = 0.10
 LOW_DISK_BYTES = 500 * 1024**2
 EARLIEST_PLAUSIBLE = datetime(2025, 1, 1)
+BACKUP_WARN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class DeviceStatus:
     packs_installed: int
     clock: datetime
     address: str
+    last_backup: datetime | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -37,9 +40,11 @@ def device_status(data_dir: Path) -> DeviceStatus:
     active = (Event.select(Event.learner_id).where(Event.recorded_at >= now - timedelta(minutes=15))
               .distinct().count())
     newest = Event.select(Event.recorded_at).order_by(Event.recorded_at.desc()).first()
+    backup = last_backup(data_dir)
     status = DeviceStatus(
         disk.free, disk.total, meminfo.get("MemTotal"), meminfo.get("MemAvailable"), _own_rss(),
-        _uptime(), active, PackVersion.select().where(PackVersion.is_active).count(), now, lan_address())
+        _uptime(), active, PackVersion.select().where(PackVersion.is_active).count(), now, lan_address(),
+        datetime.strptime(backup["at"], "%Y%m%d-%H%M%S") if backup else None)
     status.warnings.extend(_warnings(status, newest.recorded_at if newest else None))
     return status
 
@@ -52,7 +57,11 @@ def _warnings(status: DeviceStatus, newest_event: datetime | None) -> list[str]:
     if status.clock < EARLIEST_PLAUSIBLE or (newest_event and status.clock < newest_event - timedelta(minutes=5)):
         warnings.append("The clock looks wrong. Set the date and time, or connect to the internet once, "
                         "so that answers and reviews get the right dates.")
-    warnings.append("No backup has been made on this device yet.")
+    if status.last_backup is None:
+        warnings.append("No backup has been made on this device yet. Plug in a USB stick and make one.")
+    elif status.clock - status.last_backup > timedelta(days=BACKUP_WARN_DAYS):
+        days = (status.clock - status.last_backup).days
+        warnings.append(f"The last backup is {days} days old. Plug in a USB stick and make a new one.")
     return warnings
 
 
