@@ -198,6 +198,92 @@ def restore(data_dir, folder):
     click.echo(f"Restored the backup of {info['created_at']} ({info['events']} events).")
 
 
+@main.group()
+def sync():
+    """Pair with the district hub and send results to it."""
+
+
+@sync.command("pair")
+@_data_option
+@click.argument("hub_url")
+@click.argument("code")
+def sync_pair(data_dir, hub_url, code):
+    """Register this server with the hub using the one-time pairing code."""
+    from sync.client import pair
+    from sync.transport import HttpTransport
+
+    config = _open(data_dir)
+    try:
+        from server.db import database
+        with database.connection_context():
+            pair(HttpTransport(hub_url), code, config["DATA_DIR"])
+            from server.models import SyncState
+            SyncState.insert(key="hub_url", value=hub_url).on_conflict_replace().execute()
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Paired with {hub_url}.")
+
+
+@sync.command("push")
+@_data_option
+@click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
+def sync_push(data_dir, budget):
+    """Send every result the hub has not acknowledged yet (one pass)."""
+    from server.db import database
+    from server.models import SyncState
+    from sync.client import push_pending, record_failure
+    from sync.transport import HttpTransport
+
+    config = _open(data_dir)
+    with database.connection_context():
+        row = SyncState.get_or_none(SyncState.key == "hub_url")
+        if row is None:
+            _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+        try:
+            report = push_pending(HttpTransport(row.value), config["DATA_DIR"], byte_budget=budget)
+        except LanternError as err:
+            record_failure(err.message)
+            _fail(err)
+    click.echo(f"Sent {report.sent} events in {report.batches} batches ({report.bytes} bytes); "
+               f"{report.pending} still waiting{' (byte budget spent)' if report.stopped_by_budget else ''}.")
+
+
+@main.group()
+def hub():
+    """District hub tasks: register schools, revoke devices."""
+
+
+@hub.command("add-school")
+@_data_option
+@click.argument("name")
+def hub_add_school(data_dir, name):
+    """Register a school and print its one-time pairing code."""
+    from server.db import database
+    from sync.apply import register_school
+
+    _open(data_dir, ROLE="hub")
+    with database.connection_context():
+        school, code = register_school(name)
+    click.echo(f"School {school.name} registered. Pairing code: {code}")
+
+
+@hub.command("revoke")
+@_data_option
+@click.argument("device_id")
+def hub_revoke(data_dir, device_id):
+    """Revoke a school device (it can no longer sync)."""
+    from server.db import database
+    from sync.apply import revoke_device
+
+    _open(data_dir, ROLE="hub")
+    with database.connection_context():
+        try:
+            revoke_device(device_id)
+        except LanternError as err:
+            _fail(err)
+    click.echo(f"Device {device_id} revoked.")
+
+
 @main.command("service-unit")
 @click.option("--data", "data_dir", default="/var/lib/lantern", show_default=True)
 @click.option("--user", default="lantern", show_default=True)
@@ -213,8 +299,12 @@ def service_unit(data_dir, user, port):
 @_data_option
 def rebuild(data_dir):
     """Recompute everything derived (progress, mastery, search index) from the source records."""
+    from server.db import database
     from server.packs.install import Library, reindex_all
+    from server.progress import rebuild_all
 
     config = _open(data_dir)
+    with database.connection_context():
+        events = rebuild_all()
     count = reindex_all(Library(config["DATA_DIR"]))
-    click.echo(f"Search index rebuilt: {count} lessons.")
+    click.echo(f"Progress rebuilt from {events} events. Search index rebuilt: {count} lessons.")

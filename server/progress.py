@@ -6,26 +6,28 @@ event id seen before changes nothing (a double submit or a repeated sync counts 
 """
 from datetime import datetime
 
-from server import learner_model, mastery, review
+from server import identity, learner_model, mastery, review
 from server.db import database
 from server.errors import InvalidInput
 from server.ids import is_uuid, uuid7
 from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat, LessonProgress,
-                           PackVersion, Skill, SkillState)
+                           Outbox, PackVersion, Skill, SkillState)
 from server.models.base import utcnow
 
 KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered"}
 
 
 def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | None = None,
-                 device_id: str = "local", at: datetime | None = None) -> tuple[Event, bool]:
-    """Store one event and update what derives from it; return (event, was it new)."""
+                 device_id: str | None = None, at: datetime | None = None) -> tuple[Event, bool]:
+    """Store one event made on this device, update what derives from it and queue it for sync;
+    return (event, was it new)."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown event kind {kind!r}")
     event_id = event_id or uuid7()
     if not is_uuid(event_id):
         raise InvalidInput("This form has expired. Please open the question again.")
     with database.atomic():
+        device_id = device_id or identity.device_id()
         existing = Event.get_or_none(Event.id == event_id)
         if existing is not None:
             if existing.learner_id != learner_id:
@@ -33,10 +35,12 @@ def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | N
             return existing, False
         event = Event.create(id=event_id, device_id=device_id, learner_id=learner_id, kind=kind,
                              payload=payload, created_at=at or utcnow())
+        Outbox.create(event_id=event.id)
         follow_up = apply_event(event)
         if follow_up:
-            Event.create(id=uuid7(), device_id=device_id, learner_id=learner_id, kind="mastered",
-                         payload=follow_up, created_at=event.created_at)
+            mastered = Event.create(id=uuid7(), device_id=device_id, learner_id=learner_id, kind="mastered",
+                                    payload=follow_up, created_at=event.created_at)
+            Outbox.create(event_id=mastered.id)
     return event, True
 
 

@@ -12,8 +12,8 @@ def needs_setup() -> bool:
     return the_school() is None
 
 
-def complete_setup(form) -> Account:
-    """Create the school and its first admin from the setup form; InvalidInput names the field."""
+def complete_setup(form, role: str = "school") -> Account:
+    """Create the school (or district) and its first admin (or hub operator) from the setup form."""
     if not needs_setup():
         raise InvalidInput("This server is already set up. Sign in as an administrator instead.")
     language = form.get("language", "en")
@@ -24,5 +24,5 @@ def complete_setup(form) -> Account:
         raise InvalidInput("The two passwords are not the same.", field="password2")
     with database.atomic():
         school = create_school(form.get("school_name", ""), language)
-        return create_account(school, "admin", form.get("username", ""), form.get("display_name", ""),
-                              password)
+        return create_account(school, "operator" if role == "hub" else "admin", form.get("username", ""),
+                              form.get("display_name", ""), password)

@@ -52,7 +52,7 @@ def test_pack_build_verify_import_list_remove(tmp_path):
     assert "already installed" in run("pack", "import", "--data", data, str(pack)).stdout
     listed = run("pack", "list", "--data", data).stdout
     assert listed.startswith("fractions\t")
-    assert "Search index rebuilt" in run("rebuild", "--data", data).stdout
+    assert "Progress rebuilt from 0 events. Search index rebuilt" in run("rebuild", "--data", data).stdout
     assert "Removed fractions" in run("pack", "remove", "--data", data, "fractions").stdout
     assert "No packs installed" in run("pack", "list", "--data", data).stdout
 

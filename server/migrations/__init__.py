@@ -30,8 +30,15 @@ def _initial(migrator):
     database.create_tables(ALL_MODELS, safe=True)
 
 
+def _sync_tables(migrator):
+    """Tables for school↔hub sync (outbox, device identity, hub-side schools and events)."""
+    from server.models.sync import SYNC_MODELS
+    database.create_tables(SYNC_MODELS, safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
+    (2, "sync tables", _sync_tables),
 ]
 
 

@@ -13,6 +13,10 @@ def init_app(app) -> None:
     operate.init_app(app)
     for module in (learn, media, account, practice, progress, operate):
         app.register_blueprint(module.bp)
+    if app.config["ROLE"] == "hub":
+        from sync import hub
+
+        app.register_blueprint(hub.bp)
 
     @app.context_processor
     def _viewer():

@@ -13,7 +13,7 @@ from server.packs.install import Library
 from server.views.access import allow, set_session_cookie
 
 bp = Blueprint("operate", __name__)
-SETUP_EXEMPT = ("/setup", "/static/", "/healthz", "/media/")
+SETUP_EXEMPT = ("/setup", "/static/", "/healthz", "/media/", "/sync/")
 
 
 def init_app(app) -> None:
@@ -44,11 +44,12 @@ def setup_form():
 def setup_post():
     """Create the school and admin, sign the admin in."""
     try:
-        admin = setup.complete_setup(request.form)
+        admin = setup.complete_setup(request.form, current_app.config["ROLE"])
     except InvalidInput as err:
         return render_template("operate/setup.html", languages=setup.LANGUAGES, form=request.form,
                                error=err.message, field=err.field), 400
-    response = redirect(url_for("operate.usb_packs"), 303)
+    home = url_for("hub.schools") if admin.role == "operator" else url_for("operate.usb_packs")
+    response = redirect(home, 303)
     set_session_cookie(response, start_session(admin))
     return response
 

@@ -1,0 +1,134 @@
+"""Hub side of sync: schools and pairing codes, device authentication, idempotent ingest.
+
+Merging events is a set union keyed by (school, event id): receiving a batch twice, out of
+order, or after a hub restart changes nothing. Nothing is applied from a request that fails
+any check.
+"""
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from peewee import IntegrityError
+
+from server.db import database
+from server.errors import Forbidden, NotFound, SyncError
+from server.models import (HubDevice, HubSchool, PairingCode, ReceivedEvent, SeenNonce, SyncLog)
+from server.models.base import utcnow
+from sync import protocol
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over a phone
+PAIRING_DAYS = 14
+CLOCK_WINDOW = timedelta(hours=48)  # school clocks drift; nonces make replays fail anyway
+
+
+def register_school(name: str) -> tuple[HubSchool, str]:
+    """Add a school on the hub; return it with a one-time pairing code to give its coordinator."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise SyncError("Please give the school a name.")
+    with database.atomic():
+        school = HubSchool.create(id=str(uuid.uuid4()), name=name)
+        code = new_pairing_code(school.id)
+    return school, code
+
+
+def new_pairing_code(school_id: str) -> str:
+    """A fresh one-time pairing code for a school (valid for two weeks)."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    PairingCode.create(code_hash=_hash(code), school_id=school_id,
+                       expires_at=utcnow() + timedelta(days=PAIRING_DAYS))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
+
+
+def pair_device(code: str, public_key: str, name: str) -> HubDevice:
+    """Use a pairing code to register a device's public key; each code works once."""
+    if not isinstance(public_key, str) or len(public_key) != 64 or not _is_hex(public_key):
+        raise SyncError("the device key is malformed")
+    with database.atomic():
+        row = PairingCode.get_or_none(PairingCode.code_hash == _hash(str(code or "")))
+        if row is None or row.used_at is not None or row.expires_at < utcnow():
+            raise Forbidden("This pairing code is not valid (wrong, already used or expired). "
+                            "Ask the district operator for a new one.")
+        row.used_at = utcnow()
+        row.save()
+        return HubDevice.create(id=str(uuid.uuid4()), school_id=row.school_id, public_key=public_key,
+                                name=str(name or "school server")[:100])
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+        return True
+    except ValueError:
+        return False
+
+
+def authenticate(device_id: str, timestamp: str, nonce: str, signature: str, method: str, path: str,
+                 body: bytes) -> HubDevice:
+    """The device behind a signed request, or Forbidden (unknown, revoked, stale, replayed, forged)."""
+    device = HubDevice.get_or_none(HubDevice.id == (device_id or ""))
+    if device is None or device.revoked_at is not None:
+        raise Forbidden("This device is not paired with the hub, or has been revoked.")
+    try:
+        when = datetime.fromtimestamp(int(timestamp))
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise Forbidden("The request has no valid timestamp.") from None
+    if abs(when - datetime.now()) > CLOCK_WINDOW:
+        raise Forbidden("The request's clock is more than two days off; set the school server's date.")
+    if not nonce or len(nonce) > 64 or not protocol.verify(
+            device.public_key, signature or "", protocol.signing_bytes(method, path, timestamp, nonce, body)):
+        raise Forbidden("The request's signature is not valid.")
+    try:
+        with database.atomic():
+            SeenNonce.create(device_id=device.id, nonce=nonce)
+    except IntegrityError:
+        raise Forbidden("This request was already received (a replay); it was ignored.") from None
+    return device
+
+
+def ingest_push(device: HubDevice, message: dict) -> dict:
+    """Store a batch of events (set union by id) and return the acknowledgement."""
+    events = protocol.check_events(message.get("events"))
+    through = message.get("through_seq")
+    if not isinstance(through, int) or through < 0:
+        raise SyncError("through_seq must be a whole number")
+    if message.get("school_id") != device.school_id:
+        raise Forbidden("This batch names another school than the device's own.")
+    now = utcnow()
+    with database.atomic():
+        ids = [event["id"] for event in events]
+        known = set()
+        for start in range(0, len(ids), 500):
+            known.update(r.id for r in ReceivedEvent.select(ReceivedEvent.id).where(
+                (ReceivedEvent.school_id == device.school_id) & ReceivedEvent.id.in_(ids[start:start + 500])))
+        fresh = [{"school_id": device.school_id, **e, "received_at": now} for e in events if e["id"] not in known]
+        for start in range(0, len(fresh), 500):
+            ReceivedEvent.insert_many(fresh[start:start + 500]).on_conflict_ignore().execute()
+        new = len(fresh)
+        HubSchool.update(last_sync_at=now, events_received=HubSchool.events_received + new) \
+            .where(HubSchool.id == device.school_id).execute()
+        HubDevice.update(last_seen=now).where(HubDevice.id == device.id).execute()
+        SyncLog.create(school_id=device.school_id, direction="push", ok=1, events=len(events),
+                       message=f"{new} new of {len(events)}")
+    return {"type": "ack", "school_id": device.school_id, "through_seq": through,
+            "received": len(events), "new": new}
+
+
+def revoke_device(device_id: str) -> HubDevice:
+    """Stop a device from syncing (e.g. it was stolen)."""
+    device = HubDevice.get_or_none(HubDevice.id == device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    device.revoked_at = utcnow()
+    device.save()
+    return device
+
+
+def forget_old_nonces(older_than: timedelta = CLOCK_WINDOW * 2) -> int:
+    """Drop nonces past the replay window (bounded storage)."""
+    return SeenNonce.delete().where(SeenNonce.seen_at < utcnow() - older_than).execute()
