@@ -248,6 +248,49 @@ def sync_push(data_dir, budget):
                f"{report.pending} still waiting{' (byte budget spent)' if report.stopped_by_budget else ''}.")
 
 
+@sync.command("export")
+@_data_option
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--code", help="On a school not yet paired: the pairing code from the district.")
+@click.option("--for", "school_id", help="On the hub: write the return bundle for this school id.")
+def sync_export(data_dir, dest, code, school_id):
+    """Write a sync bundle to a folder (a USB stick): results to the hub, or the hub's reply."""
+    from server.db import database
+    from sync.bundle import export_return_bundle, export_school_bundle
+
+    config = _open(data_dir)
+    with database.connection_context():
+        try:
+            result = (export_return_bundle(school_id, config["DATA_DIR"], dest) if school_id
+                      else export_school_bundle(config["DATA_DIR"], dest, code))
+        except LanternError as err:
+            _fail(err)
+    click.echo(f"{result.message} ({result.path})")
+
+
+@sync.command("import")
+@_data_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sync_import(data_dir, path):
+    """Read a sync bundle from a USB stick (on the hub: a school's results; on a school: the reply)."""
+    import json as _json
+
+    from server.db import database
+    from sync.bundle import import_return_bundle, import_school_bundle
+
+    _open(data_dir)
+    with database.connection_context():
+        try:
+            direction = _json.loads(path.read_bytes()).get("direction") if path.stat().st_size < 64 * 1024**2 else None
+        except ValueError:
+            direction = None
+        try:
+            result = import_school_bundle(path) if direction == "to-hub" else import_return_bundle(path)
+        except LanternError as err:
+            _fail(err)
+    click.echo(result.message)
+
+
 @main.group()
 def hub():
     """District hub tasks: register schools, revoke devices."""
@@ -264,7 +307,7 @@ def hub_add_school(data_dir, name):
     _open(data_dir, ROLE="hub")
     with database.connection_context():
         school, code = register_school(name)
-    click.echo(f"School {school.name} registered. Pairing code: {code}")
+    click.echo(f"School {school.name} registered (id {school.id}). Pairing code: {code}")
 
 
 @hub.command("revoke")

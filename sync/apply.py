@@ -9,7 +9,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from peewee import IntegrityError
+from peewee import Case, IntegrityError
 
 from server.db import database
 from server.errors import Forbidden, NotFound, SyncError
@@ -41,14 +41,24 @@ def new_pairing_code(school_id: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
+def code_hash(code: str) -> str:
+    """How a pairing code is stored (and proven): SHA-256 of its normalized form."""
+    return hashlib.sha256(str(code or "").replace("-", "").strip().upper().encode()).hexdigest()
 
 
-def pair_device(code: str, public_key: str, name: str) -> HubDevice:
-    """Use a pairing code to register a device's public key; each code works once."""
+_hash = code_hash
+
+
+def pair_device(code: str, public_key: str, name: str, device_id: str | None = None,
+                code_kept: bool = False) -> HubDevice:
+    """Use a pairing code to register a device's public key; each code works once.
+
+    `device_id` lets a USB-paired school keep the id it proposed; `code_kept` stores the code's
+    hash so the return bundle can prove to the school that it comes from this hub."""
     if not isinstance(public_key, str) or len(public_key) != 64 or not _is_hex(public_key):
         raise SyncError("the device key is malformed")
+    if device_id is not None and not protocol.UUID.match(str(device_id)):
+        raise SyncError("the proposed device id is malformed")
     with database.atomic():
         row = PairingCode.get_or_none(PairingCode.code_hash == _hash(str(code or "")))
         if row is None or row.used_at is not None or row.expires_at < utcnow():
@@ -56,8 +66,11 @@ def pair_device(code: str, public_key: str, name: str) -> HubDevice:
                             "Ask the district operator for a new one.")
         row.used_at = utcnow()
         row.save()
-        return HubDevice.create(id=str(uuid.uuid4()), school_id=row.school_id, public_key=public_key,
-                                name=str(name or "school server")[:100])
+        if device_id is not None and HubDevice.get_or_none(HubDevice.id == device_id) is not None:
+            raise SyncError("this device is already paired with the hub")
+        return HubDevice.create(id=device_id or str(uuid.uuid4()), school_id=row.school_id, public_key=public_key,
+                                name=str(name or "school server")[:100],
+                                pairing_code_hash=row.code_hash if code_kept else None)
 
 
 def _is_hex(text: str) -> bool:
@@ -112,7 +125,9 @@ def ingest_push(device: HubDevice, message: dict) -> dict:
         new = len(fresh)
         HubSchool.update(last_sync_at=now, events_received=HubSchool.events_received + new) \
             .where(HubSchool.id == device.school_id).execute()
-        HubDevice.update(last_seen=now).where(HubDevice.id == device.id).execute()
+        HubDevice.update(last_seen=now, acked_seq=Case(None, [(HubDevice.acked_seq < through, through)],
+                                                        HubDevice.acked_seq)) \
+            .where(HubDevice.id == device.id).execute()
         SyncLog.create(school_id=device.school_id, direction="push", ok=1, events=len(events),
                        message=f"{new} new of {len(events)}")
     return {"type": "ack", "school_id": device.school_id, "through_seq": through,

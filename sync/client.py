@@ -88,10 +88,15 @@ def push_pending(transport, data_dir: Path, byte_budget: int | None = None, batc
     return _finish(sent, batches, spent, stopped=False)
 
 
-def _push_body(rows: list[Outbox], school_id: str) -> bytes:
+def push_message(rows: list[Outbox], school_id: str | None) -> dict:
+    """The push message for some outbox rows (the events they name, in order)."""
     events = {e.id: e for e in Event.select().where(Event.id.in_([r.event_id for r in rows]))}
     wire = [protocol.event_to_wire(events[r.event_id]) for r in rows if r.event_id in events]
-    return protocol.encode({"type": "push", "school_id": school_id, "through_seq": rows[-1].seq, "events": wire})
+    return {"type": "push", "school_id": school_id, "through_seq": rows[-1].seq if rows else 0, "events": wire}
+
+
+def _push_body(rows: list[Outbox], school_id: str) -> bytes:
+    return protocol.encode(push_message(rows, school_id))
 
 
 def _signed_headers(key, device_id: str, path: str, body: bytes) -> dict[str, str]:

@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from server.errors import SyncError
+from server.identity import device_key, public_key_hex
 from server.models import HubDevice, HubSchool
 from server.views.access import allow
 from sync import apply, protocol
@@ -15,8 +16,9 @@ def pair():
     """Register a device's key with a one-time pairing code (the code is the credential)."""
     message = protocol.decode(request.get_data(cache=False), "pair")
     device = apply.pair_device(message.get("code"), message.get("public_key"), message.get("name"))
+    hub_key = public_key_hex(device_key(current_app.config["DATA_DIR"]))
     return _reply({"type": "paired", "device_id": device.id, "school_id": device.school_id,
-                   "hub_public_key": current_app.config.get("HUB_PUBLIC_KEY", "")})
+                   "hub_public_key": hub_key})
 
 
 @bp.post("/sync/v1/push")

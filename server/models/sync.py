@@ -40,6 +40,8 @@ class HubDevice(BaseModel):
     paired_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)
     last_seen = DateTimeField(null=True)
+    acked_seq = BigIntegerField(default=0)  # the school outbox position received up to
+    pairing_code_hash = CharField(max_length=64, null=True)  # proves the hub to a USB-paired school
 
 
 class PairingCode(BaseModel):

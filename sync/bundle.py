@@ -1,0 +1,183 @@
+"""Sync by USB stick: the same messages as files, for schools that never get a connection.
+
+A bundle is a small JSON envelope around a gzip-compressed message, signed by its sender:
+
+    {"protocol": 1, "type": "bundle", "direction": "to-hub" | "to-school", "sender": …,
+     "signature": base64(Ed25519(b"lantern-bundle-v1\\n" + body)), "body": base64(body)}
+
+School → hub carries the events the hub has not acknowledged (and, the first time, a pairing
+request made with the one-time code). Hub → school carries acknowledgements and the hub's key.
+Importing a bundle twice, out of order, or an old one changes nothing.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.db import database
+from server.errors import Forbidden, SyncError
+from server.identity import device_id as local_device_id, device_key, public_key_hex
+from server.models import HubDevice, Outbox, SyncLog, SyncState
+from server.models.base import utcnow
+from sync import apply, protocol
+
+MAX_BUNDLE = 64 * 1024**2
+DOMAIN = b"lantern-bundle-v1\n"
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path | None
+    events: int
+    message: str
+
+
+def _envelope(direction: str, sender: str, key, message: dict) -> bytes:
+    body = protocol.encode(message)
+    return json.dumps({"protocol": protocol.PROTOCOL, "type": "bundle", "direction": direction, "sender": sender,
+                       "signature": protocol.sign(key, DOMAIN + body), "body": base64.b64encode(body).decode()}).encode()
+
+
+def _open_envelope(path: Path) -> tuple[dict, bytes]:
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > MAX_BUNDLE:
+        raise SyncError(f"{path.name} is not a sync bundle (missing or too large).")
+    try:
+        envelope = json.loads(path.read_bytes())
+        body = base64.b64decode(envelope["body"], validate=True)
+    except (ValueError, KeyError, TypeError):
+        raise SyncError(f"{path.name} is damaged or is not a Lantern sync bundle.") from None
+    if envelope.get("protocol") != protocol.PROTOCOL or envelope.get("type") != "bundle":
+        raise SyncError(f"{path.name} was made by an unknown version of Lantern.")
+    return envelope, body
+
+
+def _write(dest_dir: Path, name: str, data: bytes) -> Path:
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / name
+    tmp = dest_dir / f".{name}.part"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+def _state(key: str, default=None):
+    row = SyncState.get_or_none(SyncState.key == key)
+    return row.value if row else default
+
+
+def _set_state(key: str, value) -> None:
+    SyncState.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+# --- school side -------------------------------------------------------------------------------
+
+def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None) -> BundleResult:
+    """Write every unacknowledged event (and a pairing request, if not yet paired) to a bundle file."""
+    from sync.client import push_message
+
+    key = device_key(data_dir)
+    device = _state("hub_device_id")
+    message_extra = {}
+    if device is None:
+        # Not confirmed by the hub yet: send (again) the pairing request made with the code.
+        code = code or _state("pending_code")
+        if not code:
+            raise SyncError("This server is not paired yet: give the pairing code from the district (--code).")
+        device = local_device_id()
+        message_extra["pairing"] = {"code": code, "public_key": public_key_hex(key), "device_id": device,
+                                    "name": "school server"}
+        _set_state("pending_code", code)
+        _set_state("pending_code_hash", apply.code_hash(code))
+    rows = list(Outbox.select().order_by(Outbox.seq))
+    message = {**push_message(rows, _state("hub_school_id")), **message_extra, "device_id": device}
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    path = _write(dest_dir, f"lantern-results-{device[:8]}-{stamp}.lsync", _envelope("to-hub", device, key, message))
+    SyncLog.create(direction="bundle-out", ok=1, events=len(message["events"]), message=path.name)
+    return BundleResult(path, len(message["events"]), f"{len(message['events'])} events written to {path.name}")
+
+
+def import_return_bundle(path: Path) -> BundleResult:
+    """Apply the hub's acknowledgements from a return bundle (verifying the hub's signature)."""
+    envelope, body = _open_envelope(path)
+    if envelope.get("direction") != "to-school":
+        raise SyncError(f"{Path(path).name} is a bundle for the hub, not for this school.")
+    message = protocol.decode(body, "return")
+    me = _state("hub_device_id") or local_device_id()
+    ack = next((a for a in message.get("acks", []) if a.get("device_id") == me), None)
+    if ack is None:
+        raise Forbidden(f"{Path(path).name} is for another school's server; nothing was changed.")
+    hub_key = _state("hub_public_key") or _first_contact_key(message, me)
+    if not protocol.verify(hub_key, envelope.get("signature", ""), DOMAIN + body):
+        raise Forbidden(f"{Path(path).name} is not signed by your district hub; nothing was changed.")
+    with database.atomic():
+        _set_state("hub_public_key", hub_key)
+        _set_state("hub_device_id", me)
+        _set_state("hub_school_id", message["school_id"])
+        SyncState.delete().where(SyncState.key == "pending_code").execute()
+        done = Outbox.delete().where(Outbox.seq <= int(ack["through_seq"])).execute()
+        _set_state("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": done,
+                                 "pending": Outbox.select().count(), "by": "usb"})
+        SyncLog.create(direction="ack-in", ok=1, events=done, message=Path(path).name)
+    return BundleResult(None, done, f"The hub confirmed {done} more events.")
+
+
+def _first_contact_key(message: dict, me: str) -> str:
+    """On a first USB pairing, trust the hub key only with proof it knows our pairing code."""
+    code_hash = _state("pending_code_hash")
+    key = str(message.get("hub_public_key", ""))
+    proof = (message.get("pairing_proofs") or {}).get(me, "")
+    if not code_hash or not hmac.compare_digest(_proof(code_hash, key, me), str(proof)):
+        raise Forbidden("This return bundle cannot be trusted yet (no proof of our pairing code).")
+    return key
+
+
+def _proof(code_hash: str, hub_key: str, device: str) -> str:
+    return hmac.new(code_hash.encode(), f"{hub_key}\n{device}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- hub side ----------------------------------------------------------------------------------
+
+def import_school_bundle(path: Path) -> BundleResult:
+    """Ingest a school's results bundle on the hub (pairing it first if it carries a request)."""
+    envelope, body = _open_envelope(path)
+    if envelope.get("direction") != "to-hub":
+        raise SyncError(f"{Path(path).name} is a return bundle for a school, not for the hub.")
+    message = protocol.decode(body, "push")
+    device = HubDevice.get_or_none(HubDevice.id == str(envelope.get("sender")))
+    pairing = message.get("pairing")
+    if device is None and isinstance(pairing, dict):
+        device = apply.pair_device(pairing.get("code"), pairing.get("public_key"), pairing.get("name"),
+                                   device_id=pairing.get("device_id"), code_kept=True)
+        message["school_id"] = device.school_id
+    if device is None or device.revoked_at is not None:
+        raise Forbidden(f"{Path(path).name} comes from a device that is not paired or was revoked.")
+    if not protocol.verify(device.public_key, envelope.get("signature", ""), DOMAIN + body):
+        raise Forbidden(f"{Path(path).name} has an invalid signature (damaged or forged); nothing was applied.")
+    if message.get("school_id") is None:
+        message["school_id"] = device.school_id
+    ack = apply.ingest_push(device, message)
+    return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']} from {Path(path).name}")
+
+
+def export_return_bundle(school_id: str, hub_data_dir: Path, dest_dir: Path) -> BundleResult:
+    """Write the acknowledgements (and the hub's key) for one school's devices."""
+    key = device_key(hub_data_dir)
+    hub_key = public_key_hex(key)
+    devices = list(HubDevice.select().where((HubDevice.school_id == school_id) & HubDevice.revoked_at.is_null()))
+    if not devices:
+        raise SyncError("This school has no paired device yet: import its first bundle before writing a reply.")
+    proofs = {d.id: _proof(d.pairing_code_hash, hub_key, d.id) for d in devices if d.pairing_code_hash}
+    message = {"type": "return", "school_id": school_id, "hub_public_key": hub_key, "pairing_proofs": proofs,
+               "acks": [{"device_id": d.id, "through_seq": d.acked_seq} for d in devices]}
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    path = _write(dest_dir, f"lantern-return-{school_id[:8]}-{stamp}.lsync", _envelope("to-school", "hub", key, message))
+    SyncLog.create(school_id=school_id, direction="bundle-out", ok=1, message=path.name)
+    return BundleResult(path, 0, f"Return bundle written: {path.name}")
