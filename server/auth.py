@@ -8,6 +8,7 @@ throttled per account and per client; the message never says which part was wron
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -19,6 +20,9 @@ from server.models import Account, Session, SignInThrottle
 from server.models.base import utcnow
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Each check takes 19 MiB; when a whole class signs in at once, two at a time keeps a 1 GB Pi's
+# memory flat (the others wait a few hundred milliseconds).
+_KDF_SLOTS = threading.BoundedSemaphore(2)
 # A real hash to verify against when the account does not exist, so timing reveals nothing.
 _DUMMY_HASH = None
 SESSION_HOURS = {"learner": 4, "coach": 12, "admin": 12, "operator": 12}
@@ -29,7 +33,8 @@ WRONG = "That name and password (or PIN) do not match. Please try again."
 
 def hash_secret(secret: str) -> str:
     """Argon2id hash of a password or PIN."""
-    return HASHER.hash(secret)
+    with _KDF_SLOTS:
+        return HASHER.hash(secret)
 
 
 def _verify(stored: str | None, secret: str) -> bool:
@@ -37,10 +42,11 @@ def _verify(stored: str | None, secret: str) -> bool:
     if stored is None:
         _DUMMY_HASH = _DUMMY_HASH or HASHER.hash("not-a-real-secret")
         stored, secret = _DUMMY_HASH, secret + "\0"
-    try:
-        return HASHER.verify(stored, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _KDF_SLOTS:
+        try:
+            return HASHER.verify(stored, secret)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def sign_in(username: str, secret: str, client: str) -> Account:

@@ -48,7 +48,9 @@ def main(verbose: bool):
 @click.option("--demo", is_flag=True, help="Create a demo school with the bundled packs (in ./lantern-demo unless --data).")
 @click.option("--role", type=click.Choice(["school", "hub"]), default="school", show_default=True)
 @click.option("--threads", default=6, type=int, show_default=True)
-def serve(data_dir, host, port, demo, role, threads):
+@click.option("--sync-budget", type=int, default=None, envvar="LANTERN_SYNC_BUDGET",
+              help="Daily byte budget for syncing over a metered link (default: none).")
+def serve(data_dir, host, port, demo, role, threads, sync_budget):
     """Run the server under waitress."""
     import waitress
 
@@ -63,6 +65,10 @@ def serve(data_dir, host, port, demo, role, threads):
         for line in ensure_demo(config):
             click.echo(line)
     app = create_app(config)
+    if role == "school":
+        from sync.agent import SyncAgent
+
+        SyncAgent(config["DATA_DIR"], daily_budget=sync_budget).start()
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). poll() has no 1024-descriptor ceiling.

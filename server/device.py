@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from server.backup import last_backup
-from server.models import Event, PackVersion
+from server.models import Event, Outbox, PackVersion, SyncState
 from server.models.base import utcnow
 
 LOW_DISK_FRACTION = 0.10
@@ -29,6 +29,7 @@ class DeviceStatus:
     clock: datetime
     address: str
     last_backup: datetime | None = None
+    sync: dict = field(default_factory=dict)  # last_push, last_error, pending, paired
     warnings: list[str] = field(default_factory=list)
 
 
@@ -44,7 +45,7 @@ def device_status(data_dir: Path) -> DeviceStatus:
     status = DeviceStatus(
         disk.free, disk.total, meminfo.get("MemTotal"), meminfo.get("MemAvailable"), _own_rss(),
         _uptime(), active, PackVersion.select().where(PackVersion.is_active).count(), now, lan_address(),
-        datetime.strptime(backup["at"], "%Y%m%d-%H%M%S") if backup else None)
+        datetime.strptime(backup["at"], "%Y%m%d-%H%M%S") if backup else None, _sync_state())
     status.warnings.extend(_warnings(status, newest.recorded_at if newest else None))
     return status
 
@@ -63,6 +64,15 @@ def _warnings(status: DeviceStatus, newest_event: datetime | None) -> list[str]:
         days = (status.clock - status.last_backup).days
         warnings.append(f"The last backup is {days} days old. Plug in a USB stick and make a new one.")
     return warnings
+
+
+def _sync_state() -> dict:
+    """What the admin page says about sync: paired or not, last success, last error, waiting events."""
+    state = {row.key: row.value for row in SyncState.select().where(
+        SyncState.key.in_(["hub_url", "hub_device_id", "last_push", "last_error"]))}
+    return {"paired": bool(state.get("hub_device_id")), "hub": state.get("hub_url"),
+            "last_push": state.get("last_push"), "last_error": state.get("last_error"),
+            "pending": Outbox.select().count()}
 
 
 def _meminfo() -> dict[str, int]:

@@ -96,3 +96,13 @@ def test_poster_has_the_address_and_a_qr_code(demo_app, browser_for):
     html = browser_for("teacher").get("/admin/poster").get_data(as_text=True)
     address = re.search(r'class="address">(http://[^<]+)<', html).group(1)
     assert address.startswith("http://") and "<svg" in html and f"QR code for {address}" in html
+
+
+def test_status_page_says_how_sync_stands(demo_app, browser_for, people):
+    from server.progress import record_event
+
+    with database.connection_context():
+        record_event(people["amina"].id, "lesson_opened", {"pack_id": "fractions", "lesson_id": "x"})
+    html = browser_for("admin").get("/admin/status").get_data(as_text=True)
+    assert "not paired with a district hub" in html
+    assert re.search(r"Waiting to be sent</dt><dd>1<", html)

@@ -1,0 +1,151 @@
+"""The real server for benchmarks and tests: `lantern serve` on 127.0.0.1 in a subprocess, and what to read
+from it afterwards (its peak memory, its log, the answers in its SQLite file).
+"""
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+LOCKED_MESSAGE = "database is locked"
+
+
+def free_port() -> int:
+    """An ephemeral port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def lantern_command() -> list[str]:
+    """The installed console script, or the same entry point through this interpreter."""
+    script = Path(sys.executable).parent / "lantern"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from server.cli import main; main()"]
+
+
+class ServerProcess:
+    """`lantern serve` on 127.0.0.1 in a subprocess, its log in a file."""
+
+    def __init__(self, data_dir: Path, log_path: Path, extra: tuple[str, ...] = ()):
+        self.data_dir, self.log_path = Path(data_dir), Path(log_path)
+        self.port = free_port()
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            lantern_command() + ["serve", "--data", str(self.data_dir), "--host", HOST, "--port", str(self.port),
+                                 *extra], stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (the console script's shebang runs Python as this very process)."""
+        return self.proc.pid
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://{HOST}:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until /healthz answers 200 (RuntimeError if the process dies or time runs out)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.log_tail()}")
+
+    def peak_rss_kib(self) -> int | None:
+        """The process's peak resident set (VmHWM), in KiB, while it is alive."""
+        return status_field(self.pid, "VmHWM")
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time used so far."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Stop it as an operator would (Ctrl-C), killing it if it does not go."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind, as in a power cut."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(15)
+        self.log.close()
+
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of the server's log, for error messages."""
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def status_field(pid: int, name: str) -> int | None:
+    """A numeric field of /proc/<pid>/status (e.g. VmRSS, VmHWM in KiB), None once the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def start_server(data_dir: Path, log_path: Path, extra: tuple[str, ...] = (), attempts: int = 3) -> ServerProcess:
+    """Start `lantern serve` and wait for it (a new port if the chosen one was taken meanwhile)."""
+    for attempt in range(attempts):
+        server = ServerProcess(data_dir, log_path, extra)
+        try:
+            server.wait_ready()
+            return server
+        except RuntimeError:
+            server.stop()
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def answer_event_ids(db_path: Path) -> set[str]:
+    """Ids of the stored answer events (open the file only after the server has stopped)."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM event WHERE kind = 'answer'")}
+
+
+def integrity_check(db_path: Path) -> str:
+    """PRAGMA integrity_check of the database file ('ok' when sound)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+    finally:
+        conn.close()
+
+
+def locked_lines(log_path: Path) -> int:
+    """How many lines of the server log mention a locked database."""
+    text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+    return sum(LOCKED_MESSAGE in line for line in text.splitlines())

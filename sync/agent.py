@@ -1,0 +1,83 @@
+"""The opportunistic sync agent inside `lantern serve`: tries when the hub may be reachable,
+backs off with jitter after failures, respects a daily byte budget, never blocks serving.
+
+It runs on its own thread with its own database connection and sends bounded batches, so a
+slow or metered link costs learners nothing.
+"""
+import logging
+import random
+import threading
+from datetime import date
+from pathlib import Path
+
+from server.db import database
+from server.errors import LanternError
+from server.models import SyncState
+from sync.client import push_pending, record_failure
+from sync.transport import HttpTransport
+
+log = logging.getLogger(__name__)
+BASE_INTERVAL = 300.0  # five minutes between tries while all is well
+MAX_INTERVAL = 3600.0
+
+
+def next_delay(failures: int, base: float = BASE_INTERVAL, cap: float = MAX_INTERVAL,
+               rng: random.Random | None = None) -> float:
+    """Seconds to wait before the next try: the base interval, doubling per failure up to the cap,
+    spread by ±50 % so a district's schools do not all call at once."""
+    rng = rng or random.Random()
+    delay = min(cap, base * (2 ** failures))
+    return delay * rng.uniform(0.5, 1.5)
+
+
+def budget_left(state: dict | None, daily_budget: int | None, today: date) -> int | None:
+    """Bytes still allowed today (None: no budget)."""
+    if daily_budget is None:
+        return None
+    if not state or state.get("day") != today.isoformat():
+        return daily_budget
+    return max(0, daily_budget - int(state.get("bytes", 0)))
+
+
+class SyncAgent(threading.Thread):
+    """Pushes pending events to the paired hub in the background."""
+
+    def __init__(self, data_dir: Path, daily_budget: int | None = None, base: float = BASE_INTERVAL):
+        super().__init__(name="lantern-sync", daemon=True)
+        self.data_dir, self.daily_budget, self.base = Path(data_dir), daily_budget, base
+        self.failures = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Try now, then again and again until stopped."""
+        while not self.stopping.is_set():
+            self.try_once()
+            self.stopping.wait(next_delay(self.failures, self.base))
+
+    def stop(self) -> None:
+        """Ask the thread to finish after the current try."""
+        self.stopping.set()
+
+    def try_once(self) -> str:
+        """One attempt; returns what happened, in words (also recorded for the admin page)."""
+        with database.connection_context():
+            row = SyncState.get_or_none(SyncState.key == "hub_url")
+            if row is None:
+                return "not paired"
+            spent = SyncState.get_or_none(SyncState.key == "bytes_today")
+            left = budget_left(spent.value if spent else None, self.daily_budget, date.today())
+            if left == 0:
+                return "daily byte budget spent"
+            try:
+                report = push_pending(HttpTransport(row.value, timeout=20), self.data_dir, byte_budget=left)
+            except LanternError as err:
+                self.failures += 1
+                record_failure(err.message)
+                log.info("sync failed (%d in a row): %s", self.failures, err.message)
+                return err.message
+            self.failures = 0
+            today = date.today().isoformat()
+            used = (spent.value or {}).get("bytes", 0) if spent and spent.value.get("day") == today else 0
+            SyncState.insert(key="bytes_today", value={"day": today, "bytes": used + report.bytes}) \
+                .on_conflict_replace().execute()
+            return f"sent {report.sent} event{'' if report.sent == 1 else 's'}"
