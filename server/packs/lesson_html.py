@@ -149,7 +149,33 @@ def shape_lesson(state: StateCore) -> None:
         elif token.type == "inline":
             _resolve_resources(token.children or [], context)
     _mark_figures(tokens)
+    _close_heading_gaps(tokens, context)
     state.tokens = tokens
+
+
+def _close_heading_gaps(tokens: list[Token], context: LessonContext) -> None:
+    """Move headings up so none skips a level (an h4 right under an h2 reads to a screen reader as
+    a missing section, and is invalid HTML), keeping which heading sits under which. The page's
+    own h1 (the lesson title) is the outline's root."""
+    outline = [(1, 1)]  # (level as written, level shown) of the open headings
+    shown: dict[str, int] = {}
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            written = int(token.tag[1])
+        elif token.type == "fenced_div_open" and token.meta.get("title"):
+            written = token.meta["level"]  # a box's own label heading
+        else:
+            continue
+        while outline and outline[-1][0] >= written:
+            outline.pop()
+        level = min(written, outline[-1][1] + 1) if outline else written
+        outline.append((written, level))
+        if token.type == "heading_open":
+            token.tag = tokens[index + 2].tag = f"h{level}"
+            shown[token.attrGet("id")] = level
+        else:
+            token.meta["level"] = level
+    context.headings[:] = [(shown.get(anchor, level), text, anchor) for level, text, anchor in context.headings]
 
 
 def _drop_instructor_notes(tokens: list[Token]) -> list[Token]:

@@ -89,6 +89,8 @@ _ID = re.compile(r"[\w.:-]{1,128}")
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f]+")
 _HAS_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+LINK_REL = "noopener noreferrer"
+_A_TAG = re.compile(r'<a((?:\s[\w:-]+="[^"]*")*)>')  # nh3's output: every value double-quoted
 _TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _INLINE_TAGS = frozenset({"a", "strong", "em", "b", "i", "u", "s", "del", "ins", "sub", "sup", "code", "kbd",
                           "samp", "var", "span", "abbr", "mark", "small", "cite", "q", "time"})
@@ -135,7 +137,15 @@ def render_inline_markdown(text: str) -> str:
 
 def sanitize_html(html: str) -> str:
     """Clean an HTML fragment with Lantern's one allowlist: no scripts, styles, handlers or remote loads."""
-    return _cleaner().clean(html)
+    return _A_TAG.sub(_drop_rel_without_href, _cleaner().clean(html))
+
+
+def _drop_rel_without_href(tag: re.Match) -> str:
+    """nh3 gives every <a> a rel; a link whose target was dropped (broken) must not have one (HTML)."""
+    attributes = tag.group(1)
+    if ' href="' in attributes:
+        return tag.group(0)
+    return "<a" + attributes.replace(f' rel="{LINK_REL}"', "") + ">"
 
 
 def visible_text(html: str) -> str:
@@ -161,7 +171,7 @@ def _markdown() -> MarkdownIt:
 def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
                        attributes=ALLOWED_ATTRIBUTES, attribute_filter=_filter_attribute,
-                       url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+                       url_schemes={"http", "https", "mailto"}, link_rel=LINK_REL,
                        strip_comments=True)
 
 
