@@ -4,18 +4,21 @@
 #   ./install.sh --dev        plus the test tools
 #   ./install.sh --wheels DIR install with no network, from a folder of wheels (e.g. a USB stick)
 #   ./install.sh --service    also run Lantern at boot as a systemd service (needs root)
+#   ./install.sh --hub        add the PostgreSQL driver, for a district hub on PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")"
 
 dev=0
+hub=0
 service=0
 wheels=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) dev=1 ;;
     --service) service=1 ;;
+    --hub) hub=1 ;;
     --wheels) wheels="${2:?--wheels needs a folder}"; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,12 +36,17 @@ if [ -n "$wheels" ]; then
   pip_args+=(--no-index --find-links "$wheels")
 fi
 reqs=(-r requirements.txt)
-[ "$dev" = 1 ] && reqs+=(-r requirements-dev.txt)
+[ "$dev" = 1 ] && reqs+=(-r requirements-dev.txt -r requirements-hub.txt)
+[ "$hub" = 1 ] && reqs+=(-r requirements-hub.txt)
 
 # Build tools first, so the checkout installs without fetching a build environment (works offline).
 .venv/bin/pip install "${pip_args[@]}" -r requirements-build.txt
 .venv/bin/pip install "${pip_args[@]}" "${reqs[@]}"
 .venv/bin/pip install "${pip_args[@]}" --no-deps --no-build-isolation -e .
+# The real-browser checks' tools: Chromium, lynx, axe-core, the Nu Html Checker (warns, never fails).
+[ "$dev" = 1 ] && tests/browser/setup.sh
+# The hub tests' PostgreSQL server on 127.0.0.1 (warns, never fails).
+[ "$dev" = 1 ] && { tests/hub/setup-postgres.sh || echo "install.sh: PostgreSQL setup failed; the hub tests will say so." >&2; }
 echo "Lantern is installed in $(pwd)/.venv. Start it with: .venv/bin/lantern serve --demo"
 
 if [ "$service" = 1 ]; then

@@ -14,6 +14,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 LOCKED_MESSAGE = "database is locked"
+# `bench.run --pi` sets this to a CPU list (e.g. "0"): servers and `lantern` commands then run pinned there
+# with `taskset`, a stand-in for one Raspberry Pi core, while the load generator keeps the other cores.
+CPU_PIN: str | None = None
 
 
 def free_port() -> int:
@@ -21,6 +24,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def pinned(command: list[str]) -> list[str]:
+    """The command pinned to CPU_PIN with taskset (which execs it: the process id stays the same)."""
+    return ["taskset", "-c", CPU_PIN, *command] if CPU_PIN is not None else command
 
 
 def lantern_command() -> list[str]:
@@ -36,9 +44,11 @@ class ServerProcess:
         self.data_dir, self.log_path = Path(data_dir), Path(log_path)
         self.port = free_port()
         self.log = open(self.log_path, "ab")
+        self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            lantern_command() + ["serve", "--data", str(self.data_dir), "--host", HOST, "--port", str(self.port),
-                                 *extra], stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
+            pinned(lantern_command()) + ["serve", "--data", str(self.data_dir), "--host", HOST,
+                                         "--port", str(self.port), *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
 
     @property
     def pid(self) -> int:
@@ -50,8 +60,9 @@ class ServerProcess:
         """http://127.0.0.1:<port>"""
         return f"http://{HOST}:{self.port}"
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until /healthz answers 200 (RuntimeError if the process dies or time runs out)."""
+    def wait_ready(self, timeout: float = 60.0, poll: float = 0.1) -> float:
+        """Wait until /healthz answers 200 (RuntimeError if the process dies or time runs out); return the
+        seconds from launch to that first 200."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -61,11 +72,11 @@ class ServerProcess:
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     conn.close()
-                    return
+                    return time.perf_counter() - self.started
                 conn.close()
             except OSError:
                 pass
-            time.sleep(0.1)
+            time.sleep(poll)
         raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.log_tail()}")
 
     def peak_rss_kib(self) -> int | None:

@@ -14,7 +14,7 @@ from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat,
                            Outbox, PackVersion, Skill, SkillState)
 from server.models.base import utcnow
 
-KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered"}
+KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "erased"}
 
 
 def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | None = None,

@@ -119,10 +119,18 @@ def ingest_push(device: HubDevice, message: dict) -> dict:
         for start in range(0, len(ids), 500):
             known.update(r.id for r in ReceivedEvent.select(ReceivedEvent.id).where(
                 (ReceivedEvent.school_id == device.school_id) & ReceivedEvent.id.in_(ids[start:start + 500])))
-        fresh = [{"school_id": device.school_id, **e, "received_at": now} for e in events if e["id"] not in known]
+        erased = _erased_learners(device.school_id, {e["learner_id"] for e in events})
+        erased |= {e["learner_id"] for e in events if e["kind"] == "erased"}
+        fresh = [{"school_id": device.school_id, **e, "received_at": now} for e in events
+                 if e["id"] not in known and (e["learner_id"] not in erased or e["kind"] == "erased")]
         for start in range(0, len(fresh), 500):
             ReceivedEvent.insert_many(fresh[start:start + 500]).on_conflict_ignore().execute()
         new = len(fresh)
+        for event in events:
+            if event["kind"] == "erased":  # the school erased this learner: so does the hub
+                ReceivedEvent.delete().where((ReceivedEvent.school_id == device.school_id)
+                                             & (ReceivedEvent.learner_id == event["learner_id"])
+                                             & (ReceivedEvent.kind != "erased")).execute()
         HubSchool.update(last_sync_at=now, events_received=HubSchool.events_received + new) \
             .where(HubSchool.id == device.school_id).execute()
         HubDevice.update(last_seen=now, acked_seq=Case(None, [(HubDevice.acked_seq < through, through)],
@@ -132,6 +140,15 @@ def ingest_push(device: HubDevice, message: dict) -> dict:
                        message=f"{new} new of {len(events)}")
     return {"type": "ack", "school_id": device.school_id, "through_seq": through,
             "received": len(events), "new": new}
+
+
+def _erased_learners(school_id: str, learner_ids: set[str]) -> set[str]:
+    """Learners of a school already erased on the hub (a late or repeated bundle must not revive them)."""
+    if not learner_ids:
+        return set()
+    return {r.learner_id for r in ReceivedEvent.select(ReceivedEvent.learner_id).where(
+        (ReceivedEvent.school_id == school_id) & (ReceivedEvent.kind == "erased")
+        & ReceivedEvent.learner_id.in_(list(learner_ids)[:2000]))}
 
 
 def revoke_device(device_id: str) -> HubDevice:

@@ -21,7 +21,7 @@ PROTOCOL = 1
 MAX_COMPRESSED = 4 * 1024**2
 MAX_DECOMPRESSED = 32 * 1024**2
 MAX_BATCH = 2000
-EVENT_KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered"}
+EVENT_KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "erased"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_PAYLOAD = 8192
 

@@ -20,6 +20,19 @@ EXPECTED = {
     "operate.setup_form": {"public"}, "operate.setup_post": {"public"},
     "operate.usb_packs": {"admin"}, "operate.usb_import": {"admin"}, "operate.job": {"admin"},
     "operate.status": {"admin"}, "operate.poster": {"admin", "coach"},
+    "privacy.my_export": {"learner"}, "privacy.export_json": {"admin"}, "privacy.export_csv": {"admin"},
+    "privacy.erase_form": {"admin"}, "privacy.erase": {"admin"}, "privacy.erased": {"admin"},
+    "coach.home": {"coach", "admin"}, "coach.overview": {"coach", "admin"},
+    "coach.class_report": {"coach", "admin"}, "coach.items": {"coach", "admin"},
+    "coach.learner": {"coach", "admin"}, "coach.parent_report": {"coach", "admin"},
+    "coach.parent_reports": {"coach", "admin"}, "coach.assign_form": {"coach", "admin"},
+    "coach.assign_post": {"coach", "admin"}, "coach.group_post": {"coach", "admin"},
+    "coach.remove_assignment": {"coach", "admin"}, "coach.grid_csv": {"coach", "admin"},
+    "coach.answers_csv": {"coach", "admin"},
+    "admin.home": {"admin"}, "admin.classes": {"admin"}, "admin.classes_post": {"admin"},
+    "admin.accounts": {"admin"}, "admin.accounts_post": {"admin"}, "admin.account": {"admin"},
+    "admin.reset_pin": {"admin"}, "admin.move": {"admin"}, "admin.import_form": {"admin"},
+    "admin.import_post": {"admin"}, "admin.audit": {"admin"},
 }
 ROLES = [None, "amina", "juma", "teacher", "admin"]  # anonymous, learner, another learner, coach, admin
 
@@ -49,7 +62,8 @@ def sample(demo_app, people):
         item = Item.select().where(Item.pack_version == pack).first()
         return {"pack_id": pack.pack_id, "lesson_id": lesson.lesson_id, "skill_id": item.skill_id,
                 "class_id": Classroom.select().first().id, "unit_id": "x", "attempt": "x",
-                "sha256": "0" * 64, "job_id": "x", "name": "x.png", "filename": "style.css"}
+                "sha256": "0" * 64, "job_id": "x", "name": "x.png", "filename": "style.css",
+                "learner_id": people["amina"].id, "account_id": people["juma"].id, "assignment_id": "x"}
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -1,0 +1,62 @@
+"""Memory: the server's resident set (VmRSS from /proc/<pid>/status) idle after start, and at the end of
+a paced load run (answer_storm's "class at work": learners thinking between questions, arriving over a
+ramp), plus the peak (VmHWM).
+
+    python -m bench.memory [--quick]
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script: python bench/memory.py
+    sys.path.insert(0, str(REPO))
+
+from bench import fixtures  # noqa: E402
+from bench.answer_storm import run_storm  # noqa: E402
+from bench.server_process import start_server, status_field  # noqa: E402
+from bench.tables import format_table  # noqa: E402
+
+IDLE_SECONDS = 3.0
+
+
+def mib(kib: int | None) -> str:
+    """KiB as MiB text."""
+    return f"{kib / 1024:.1f} MiB" if kib else "-"
+
+
+def bench(quick: bool = False) -> list[tuple[str, object]]:
+    """Figures for bench.run."""
+    learners, seconds, think, ramp = (40, 10, 2.0, 3.0) if quick else (200, 60, 10.0, 30.0)
+    data = fixtures.demo_copy("memory")
+    plan = fixtures.storm_plan(data, fixtures.add_learners(data, learners, prefix="mem"))
+    server = start_server(data, data / "server.log")
+    try:
+        time.sleep(IDLE_SECONDS)
+        idle = status_field(server.pid, "VmRSS")
+        result = run_storm(server.base_url, plan, seconds, think=think, ramp=ramp)
+        end, peak = status_field(server.pid, "VmRSS"), status_field(server.pid, "VmHWM")
+        time.sleep(IDLE_SECONDS)
+        after = status_field(server.pid, "VmRSS")
+    finally:
+        server.stop()
+    tally = result.tally
+    return [(f"idle, {IDLE_SECONDS:.0f} s after start (demo data)", mib(idle)),
+            (f"load run", f"{learners} learners x {seconds} s, think ~{think:.0f} s, ramp {ramp:.0f} s: "
+                          f"{tally.requests:,} requests, {sum(tally.errors.values())} errors"),
+            ("at the end of the load run", mib(end)),
+            (f"{IDLE_SECONDS:.0f} s after the load run", mib(after)),
+            ("peak (VmHWM)", mib(peak))]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    print(format_table(["figure", "value"], [list(f) for f in bench(args.quick)], "memory"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

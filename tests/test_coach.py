@@ -1,0 +1,407 @@
+"""The coach's five minutes over real HTTP: overview and needs help, item analysis, a group made
+from a wrong answer, assigned work first in "What next", learner page, printable reports, CSV
+exports, who may open what, and how many queries the overview costs."""
+import csv
+import gzip
+import io
+import re
+import uuid
+
+import pytest
+
+from server.db import database
+from server.models import Account, Assignment, Classroom, Item, LearnerGroup, PackVersion
+from server.progress import record_event
+from tests.conftest import Browser
+from tests.factories import correct_response, form_fields, wrong_response
+
+SKILL = "fraction-meaning"  # the first skill of the fractions pack: never locked
+
+
+def _items():
+    with database.connection_context():
+        return {i.item_id: i.data for i in Item.select().join(PackVersion).where(
+            PackVersion.is_active & (PackVersion.pack_id == "fractions"))}
+
+
+def _answer(browser, item_id, correct=True, fields_override=None, skill=SKILL):
+    """Answer one given question through the practice pages, like a learner's phone."""
+    page = browser.get(f"/practice/fractions/{skill}?item={item_id}")
+    assert page.status_code == 200
+    fields = form_fields(page.get_data(as_text=True))
+    item = _items()[item_id]
+    response = fields_override or (correct_response(item) if correct else wrong_response(item))
+    posted = browser.post(f"/practice/fractions/{skill}", data={**fields, **response})
+    assert posted.status_code == 303
+
+
+@pytest.fixture
+def class_id(demo_app, people):
+    with database.connection_context():
+        return Classroom.get(Classroom.name == "Class 5").id
+
+
+@pytest.fixture
+def other_class(demo_app, people):
+    """A second class with its own coach and learner (the coach must not see Class 5)."""
+    from server.school import create_account, create_class, the_school
+
+    with database.connection_context():
+        school = the_school()
+        classroom = create_class(school, "Class 6")
+        coach = create_account(school, "coach", "mwalimu-juma", "Mwalimu Juma", "other-coach-pw", classroom)
+        learner = create_account(school, "learner", "halima", "Halima", "9876", classroom)
+    return {"class_id": classroom.id, "coach": coach, "learner": learner}
+
+
+@pytest.fixture
+def stuck_and_mastered(demo_app, browser_for):
+    """Amina masters the first skill (4 right in a row); Juma gets 4 wrong in a row on it."""
+    amina, juma = browser_for("amina"), browser_for("juma")
+    for _ in range(4):
+        _answer(amina, "pw-equal-loaves", correct=True)
+        _answer(juma, "pw-equal-loaves", correct=False)
+    return amina, juma
+
+
+def _row(html: str, name: str) -> str:
+    """The grid row of one learner."""
+    return re.search(rf'<tr><th scope="row"><a [^>]*>{name}</a></th>(.*?)</tr>', html, re.S).group(1)
+
+
+def _csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_overview_shows_who_mastered_and_who_is_stuck_with_a_suggestion(stuck_and_mastered, browser_for, class_id):
+    response = browser_for("teacher").get(f"/coach/classes/{class_id}?pack=fractions")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    first_cell = re.compile(r'<td class="s-(\w+)"><span aria-hidden="true">.</span> ([^<]*)</td>')
+    assert first_cell.search(_row(html, "Amina")).groups() == ("mastered", "Mastered")
+    assert first_cell.search(_row(html, "Juma")).groups() == ("struggling", "Struggling: 4 wrong in a row")
+    assert first_cell.search(_row(html, "Neema")).groups() == ("new", "Not started")
+    assert "Locked" in _row(html, "Neema")  # later skills wait for their prerequisites
+    help_section = html[html.index('id="help"'):html.index("Who mastered what</h2>")]
+    assert "Juma</a></strong> — 4 wrong in a row on Knowing what a fraction means" in help_section
+    assert "Suggested: assign the lesson “What is a fraction?” that teaches Knowing what a fraction means." in help_section
+    assert "Amina" not in help_section
+    assert "has not answered a question yet" in help_section  # the four who never started
+    # Accessible, CSP-clean markup: captions, scoped headers, a focusable scroll region, an SVG with a title.
+    assert "<caption" in html and '<th scope="col">' in html and 'role="region"' in html and 'tabindex="0"' in html
+    assert re.search(r'<svg [^>]*role="img"[^>]*>\s*<title id="chart-title">', html)
+    assert "Knowing what a fraction means: 1 of 6." in html  # the chart's text alternative
+    assert " style=" not in html and "<script" not in html
+
+
+def test_needs_help_button_assigns_the_lesson_to_that_learner_only(stuck_and_mastered, browser_for, class_id):
+    teacher = browser_for("teacher")
+    html = teacher.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+)">.*?name="target" value="(learner:[^"]+)">'
+                     r'<input type="hidden" name="work" value="([^"]+)">', html, re.S)
+    response = teacher.post(form.group(1), data={"pack": "fractions", "target": form.group(2), "work": form.group(3)})
+    assert response.status_code == 303
+    assert "done=1" in response.headers["Location"]
+    juma_next = browser_for("juma").get("/next").get_data(as_text=True)
+    first = re.search(r'<li><a href="([^"]+)"><strong>([^<]+)</strong></a><span>([^<]+)</span>', juma_next)
+    assert first.groups() == ("/packs/fractions/lessons/what-is-a-fraction", "What is a fraction?",
+                              "Your coach assigned this.")
+    assert "Your coach assigned" not in browser_for("amina").get("/next").get_data(as_text=True)
+
+
+def test_item_analysis_gives_shares_and_the_most_common_wrong_answer_with_names(demo_app, browser_for, class_id):
+    loaves = _items()["pw-equal-loaves"]
+    assert [a["text"] for a in loaves["answers"]] == ["Loaf A", "Loaf B", "Both loaves"]
+    _answer(browser_for("amina"), "pw-equal-loaves", fields_override={"answer": "0"})
+    _answer(browser_for("juma"), "pw-equal-loaves", fields_override={"answer": "1"})
+    _answer(browser_for("juma"), "pw-equal-loaves", fields_override={"answer": "1"})
+    _answer(browser_for("neema"), "pw-equal-loaves", fields_override={"answer": "1"})
+    _answer(browser_for("baraka"), "pw-equal-loaves", fields_override={"answer": "2"})
+    _answer(browser_for("zawadi"), "pw-unequal-quarters-tf", correct=True)
+    html = browser_for("teacher").get(f"/coach/classes/{class_id}/items?pack=fractions").get_data(as_text=True)
+    # Hardest first: the loaves question (1 right of 5) before the true/false one (1 of 1).
+    assert html.index("Which loaf is cut into thirds?") < html.index("True or false: each piece is one quarter")
+    assert "20 % right</strong>: 1 of 5 answers, 4 learners." in html
+    loaves_table = html[html.index("Which loaf"):html.index("True or false: each piece")]
+    wrong = re.findall(r'<th scope="row" lang="en">“([^”]+)”</th>\s*<td>([^<]+)</td>', loaves_table)
+    assert wrong == [("Loaf B", "2 (50 % of those who answered), 3 times: Juma, Neema"),
+                     ("Both loaves", "1 (25 % of those who answered), 1 time: Baraka")]
+
+
+def test_a_group_from_a_wrong_answer_gets_assigned_work_first_in_what_next(demo_app, browser_for, class_id):
+    for learner in ("juma", "neema"):
+        _answer(browser_for(learner), "pw-equal-loaves", fields_override={"answer": "1"})
+    _answer(browser_for("amina"), "pw-equal-loaves", fields_override={"answer": "0"})
+    teacher = browser_for("teacher")
+    items_html = teacher.get(f"/coach/classes/{class_id}/items?pack=fractions").get_data(as_text=True)
+    group_form = items_html[items_html.index("“Loaf B”"):]
+    group_form = group_form[:group_form.index("</form>")]
+    members = re.findall(r'name="members" value="([^"]+)"', group_form)
+    name = re.search(r'name="name" value="([^"]+)"', group_form).group(1)
+    # Tap 1: make the group from the wrong answer; the assign form opens with the group chosen.
+    work = re.findall(r'name="work" value="([^"]+)"', group_form)
+    made = teacher.post(f"/coach/classes/{class_id}/groups", data={"pack": "fractions", "members": members,
+                                                                   "name": name, "work": work})
+    assert made.status_code == 303
+    assign_page = teacher.get(made.headers["Location"]).get_data(as_text=True)
+    with database.connection_context():
+        group = LearnerGroup.get(LearnerGroup.classroom == class_id)
+        assert sorted(group.members) == sorted(a.id for a in Account.select().where(
+            Account.username.in_(["juma", "neema"])))
+    assert f'<option value="group:{group.id}" selected>Group: {group.name} (2)</option>' in assign_page
+    # The lesson and the practice of the question's skill are already ticked.
+    ticked = re.findall(r'name="work" value="([^"]+)" checked', assign_page)
+    assert ticked == ["lesson:what-is-a-fraction", "skill:fraction-meaning"]
+    # Taps 2 and 3: a due date (Friday), and Assign. Add the comparing lesson too.
+    from datetime import date, timedelta
+    friday = date.today() + timedelta(days=(4 - date.today().weekday()) % 7 or 7)
+    done = teacher.post(f"/coach/classes/{class_id}/assign", data={
+        "pack": "fractions", "target": f"group:{group.id}", "due": friday.isoformat(),
+        "work": ticked + ["lesson:comparing-fractions"]})
+    assert done.status_code == 303
+    assert "Assigned: 3. It now comes first" in teacher.get(done.headers["Location"]).get_data(as_text=True)
+    with database.connection_context():
+        rows = list(Assignment.select().where(Assignment.classroom_id == class_id))
+        assert {(r.kind, r.ref_id) for r in rows} == {("lesson", "what-is-a-fraction"), ("lesson", "comparing-fractions"),
+                                                      ("skill", "fraction-meaning")}
+        assert all(r.target == {"type": "group", "id": group.id, "members": group.members} for r in rows)
+        assert all(r.version == 1 and not r.deleted and r.due.date() == friday for r in rows)
+    for learner in ("juma", "neema"):
+        html = browser_for(learner).get("/next").get_data(as_text=True)
+        first = re.search(r'<li><a href="([^"]+)"><strong>([^<]+)</strong></a><span>([^<]+)</span>', html)
+        assert first.group(1) == "/packs/fractions/lessons/what-is-a-fraction"
+        assert first.group(3) == f"Your coach assigned this (due {friday:%A %d %B})."
+    assert "Your coach assigned" not in browser_for("amina").get("/next").get_data(as_text=True)
+
+
+def test_a_group_of_everyone_who_has_not_mastered_a_skill(stuck_and_mastered, browser_for, class_id):
+    teacher = browser_for("teacher")
+    made = teacher.post(f"/coach/classes/{class_id}/groups",
+                        data={"pack": "fractions", "not_mastered": SKILL, "name": "Not yet: meaning"})
+    assert made.status_code == 303
+    ticked = re.findall(r'name="work" value="([^"]+)" checked', teacher.get(made.headers["Location"]).get_data(as_text=True))
+    assert ticked == ["lesson:what-is-a-fraction", "skill:fraction-meaning"]
+    with database.connection_context():
+        group = LearnerGroup.get(LearnerGroup.name == "Not yet: meaning")
+        names = {a.username for a in Account.select().where(Account.id.in_(group.members))}
+    assert names == {"juma", "neema", "baraka", "zawadi", "jean"}
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"target": "class", "work": "lesson:comparing-fractions", "due": "2001-01-01"}, "The due date is in the past"),
+    ({"target": "class", "work": "lesson:no-such-lesson"}, "not in this pack"),
+    ({"target": "class"}, "tick at least one lesson or practice"),
+    ({"target": "learner:not-in-this-class", "work": "skill:fraction-meaning"}, "That learner is not in this class"),
+    ({"target": "", "work": "skill:fraction-meaning"}, "choose who the work is for"),
+])
+def test_bad_assignments_are_refused_with_the_form_kept(demo_app, browser_for, class_id, form, message):
+    response = browser_for("teacher").post(f"/coach/classes/{class_id}/assign", data={"pack": "fractions", **form})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html and 'role="alert"' in html and "<form" in html
+    with database.connection_context():
+        assert Assignment.select().count() == 0
+
+
+def test_removing_work_leaves_a_tombstone_and_takes_it_off_what_next(demo_app, browser_for, class_id):
+    teacher = browser_for("teacher")
+    teacher.post(f"/coach/classes/{class_id}/assign",
+                 data={"pack": "fractions", "target": "class", "work": "lesson:naming-fractions"})
+    assert "Naming fractions" in browser_for("neema").get("/next").get_data(as_text=True)
+    with database.connection_context():
+        row = Assignment.get()
+    assert teacher.post(f"/coach/classes/{class_id}/assignments/{row.id}/remove").status_code == 303
+    with database.connection_context():
+        row = Assignment.get_by_id(row.id)
+    assert row.deleted and row.version == 2
+    assert "Your coach assigned" not in browser_for("neema").get("/next").get_data(as_text=True)
+    again = teacher.post(f"/coach/classes/{class_id}/assignments/{row.id}/remove")
+    assert again.status_code == 404
+
+
+def test_learner_page_shows_activity_mastery_goal_and_reflections(stuck_and_mastered, browser_for, class_id):
+    amina = browser_for("amina")
+    amina.post("/profile", data={"language": "", "text_size": "normal", "weekly_goal": "30"})
+    amina.post("/packs/fractions/units/parts-of-a-whole/reflect", data={"learned": "Thirds are equal parts."})
+    html = browser_for("teacher").get(f"/coach/classes/{class_id}/learners/{amina.account.id}").get_data(as_text=True)
+    assert "4 answers, 4 right" in html and "this week: 4 / 30" in html
+    assert "Knowing what a fraction means</span>: <span class=\"ok\">✔ Mastered</span>" in html
+    assert "What I learned: Thirds are equal parts." in html
+    timeline = html[html.index("Recent activity"):]
+    assert timeline.index("Wrote a reflection on “Parts of a whole”") < timeline.index("Set a weekly goal of 30 answers")
+    assert "Mastered Knowing what a fraction means" in timeline
+    assert "Answered a question on Knowing what a fraction means: right" in timeline
+    assert "<form" not in html[html.index("<main"):].replace('<form method="post" action="/signout"', "")
+
+
+def test_parent_reports_are_plain_words_one_page_each(stuck_and_mastered, browser_for, class_id):
+    teacher = browser_for("teacher")
+    amina = stuck_and_mastered[0].account
+    one = teacher.get(f"/coach/classes/{class_id}/learners/{amina.id}/parent-report").get_data(as_text=True)
+    with database.connection_context():
+        school_name = Classroom.get_by_id(class_id).school.name
+    assert "Learning report for Amina" in one and f"{school_name} · Class 5" in one
+    assert "Amina answered 4 practice questions and got 4 right." in one
+    assert "Amina has mastered: Knowing what a fraction means." in one
+    every = teacher.get(f"/coach/classes/{class_id}/parent-reports").get_data(as_text=True)
+    assert every.count('<article class="page"') == 6
+    assert "Neema has not answered practice questions on Lantern yet." in every
+    report = teacher.get(f"/coach/classes/{class_id}/report?pack=fractions").get_data(as_text=True)
+    assert "Class report: Class 5" in report and "Struggling: 4 wrong in a row" in report
+    assert "<form" not in report[report.index("<main"):]
+
+
+def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_id):
+    with database.connection_context():
+        evil = Account.create(id=str(uuid.uuid4()), school=Classroom.get_by_id(class_id).school, username="evil",
+                              display_name="=HYPERLINK(\"http://x\")", role="learner", password_hash="x",
+                              classroom=class_id)
+        record_event(evil.id, "answer", {"pack_id": "fractions", "item_id": "pw-half-in-words",
+                                         "skill_id": "naming-fractions", "correct": False, "score": 0,
+                                         "response": '{"answer": "@SUM(1+1)"}'})
+    teacher = browser_for("teacher")
+    grid = teacher.get(f"/coach/classes/{class_id}/grid.csv?pack=fractions")
+    assert grid.status_code == 200 and grid.mimetype == "text/csv"
+    assert grid.headers["Content-Disposition"] == 'attachment; filename="class-5-fractions-grid.csv"'
+    rows = _csv_rows(grid)
+    assert rows[0][:2] == ["Learner", "Knowing what a fraction means"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["Amina"][1] == "Mastered" and by_name["Juma"][1] == "Struggling: 4 wrong in a row"
+    assert "'=HYPERLINK(\"http://x\")" in by_name
+    answers = _csv_rows(teacher.get(f"/coach/classes/{class_id}/answers.csv?pack=fractions"))
+    assert answers[0] == ["Learner", "Username", "Answered at (UTC)", "Question", "Skill", "Right?", "Answer given"]
+    evil_row = next(row for row in answers if row[1] == "evil")
+    assert evil_row[0].startswith("'=") and evil_row[-1] == "'@SUM(1+1)"
+    assert sum(row[0] == "Juma" and row[-1] == "Loaf B" or row[0] == "Juma" and row[-1] == "Both loaves"
+               for row in answers) == 4
+
+
+def _coach_routes(class_id: str, learner_id: str) -> list[tuple[str, str, dict]]:
+    base = f"/coach/classes/{class_id}"
+    return [("GET", base, {}), ("GET", f"{base}/items", {}), ("GET", f"{base}/report", {}),
+            ("GET", f"{base}/learners/{learner_id}", {}), ("GET", f"{base}/learners/{learner_id}/parent-report", {}),
+            ("GET", f"{base}/parent-reports", {}), ("GET", f"{base}/assign", {}),
+            ("GET", f"{base}/grid.csv", {}), ("GET", f"{base}/answers.csv", {}),
+            ("POST", f"{base}/assign", {"pack": "fractions", "target": "class", "work": "skill:fraction-meaning"}),
+            ("POST", f"{base}/groups", {"pack": "fractions", "members": learner_id}),
+            ("POST", f"{base}/assignments/{uuid.uuid4()}/remove", {})]
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("anonymous", {"GET": 302, "POST": 401}), ("learner", {"GET": 403, "POST": 403}),
+    ("own coach", {"GET": 200, "POST": 303}), ("other coach", {"GET": 404, "POST": 404}),
+    ("admin", {"GET": 200, "POST": 303}),
+])
+def test_only_the_class_coach_and_admin_open_class_pages(demo_app, people, other_class, class_id, who, expected):
+    account = {"anonymous": None, "learner": people["amina"], "own coach": people["teacher"],
+               "other coach": other_class["coach"], "admin": people["admin"]}[who]
+    browser = Browser(demo_app, account)
+    for method, url, data in _coach_routes(class_id, people["juma"].id):
+        response = browser.get(url) if method == "GET" else browser.post(url, data=data)
+        want = expected[method]
+        if url.endswith("/remove") and want == 303:
+            want = 404  # a made-up assignment id: the class is theirs, the assignment is not there
+        elif want == 404:
+            assert "not one of your classes" in response.get_data(as_text=True)
+        assert response.status_code == want, (who, method, url, response.status_code)
+    with database.connection_context():
+        made = Assignment.select().count()
+    assert made == (1 if who in ("own coach", "admin") else 0)
+
+
+def test_coaches_list_only_their_own_classes_and_admins_all(demo_app, people, other_class):
+    own = Browser(demo_app, other_class["coach"]).get("/coach").get_data(as_text=True)
+    assert "Class 6" in own and "Class 5" not in own
+    every = Browser(demo_app, people["admin"]).get("/coach").get_data(as_text=True)
+    assert "Class 5" in every and "Class 6" in every
+    # A learner of another class is not found through this class's pages.
+    halima = other_class["learner"].id
+    teacher = Browser(demo_app, people["teacher"])
+    assert teacher.get(f"/coach/classes/{other_class['class_id']}/learners/{halima}").status_code == 404
+    with database.connection_context():
+        class5 = Classroom.get(Classroom.name == "Class 5").id
+    assert teacher.get(f"/coach/classes/{class5}/learners/{halima}").status_code == 404
+
+
+# --- a class of 40 on a 30-skill pack: query count and page weight --------------------------
+
+def _write_big_pack(folder, skills: int = 30):
+    (folder / "lessons").mkdir(parents=True)
+    (folder / "practice").mkdir()
+    skill_lines = "\n".join(f"  - {{id: s{n:02d}, title: Skill number {n}, prerequisites: [{'s%02d' % (n - 1) if n % 5 else ''}]}}"
+                            for n in range(skills))
+    (folder / "pack.yaml").write_text(
+        "format: 1\nid: big\nversion: 1.0.0\ntitle: Big pack\nlanguage: en\nlicence: CC0-1.0\n"
+        f"skills:\n{skill_lines}\nunits:\n  - id: u1\n    title: Unit one\n    lessons: [lessons/01.md]\n"
+        "    practice:\n      - file: practice/items.yaml\n")
+    (folder / "lessons" / "01.md").write_text("---\nid: one\ntitle: One\nskills: [s00]\n---\n\nText.\n")
+    items = "".join(f"  - id: q{n:02d}\n    kind: single\n    skill: s{n:02d}\n    prompt: Question {n}?\n"
+                    "    answers:\n      - {text: 'Yes', weight: 1.0}\n      - {text: 'No', weight: 0}\n"
+                    for n in range(skills))
+    (folder / "practice" / "items.yaml").write_text("items:\n" + items)
+
+
+@pytest.fixture
+def big_class(demo_app, library, people, tmp_path, class_id):
+    """Class 5 grown to 40 learners with answers on a 30-skill pack (real events)."""
+    from server.packs.build import build_pack
+    from server.packs.install import import_pack
+
+    _write_big_pack(tmp_path / "big")
+    import_pack(build_pack(tmp_path / "big", tmp_path / "big.lantern").path, library, progress=lambda _: None)
+    with database.connection_context():
+        school = Classroom.get_by_id(class_id).school
+        for n in range(34):
+            Account.create(id=str(uuid.uuid4()), school=school, username=f"learner{n:02d}",
+                           display_name=f"Learner {n:02d}", role="learner", password_hash="x", classroom=class_id)
+        learners = list(Account.select().where((Account.classroom == class_id) & (Account.role == "learner")))
+        for i, learner in enumerate(learners):
+            for skill in range(0, 30, 5):
+                for k in range(i % 4):
+                    record_event(learner.id, "answer", {"pack_id": "big", "item_id": f"q{skill:02d}",
+                                                        "skill_id": f"s{skill:02d}", "correct": bool((i + k) % 3) and i % 8 != 3,
+                                                        "score": 1, "response": '{"answer": "1"}'})
+    return len(learners)
+
+
+def _selects_during(action) -> list[str]:
+    statements: list[str] = []
+    with database.connection_context():
+        connection = database.connection()
+        connection.set_trace_callback(statements.append)
+        try:
+            action()
+        finally:
+            connection.set_trace_callback(None)
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_the_overview_of_40_learners_on_30_skills_is_a_handful_of_queries_and_small(demo_app, big_class, people,
+                                                                                   class_id):
+    from server.reports import class_overview
+
+    assert big_class == 40
+    teacher = people["teacher"]
+    selects = _selects_during(lambda: class_overview(teacher, class_id, "big"))
+    print(f"overview: {len(selects)} queries for 40 learners × 30 skills")
+    assert len(selects) <= 8, selects
+    with database.connection_context():
+        overview = class_overview(teacher, class_id, "big")
+    assert len(overview.rows) == 40 and len(overview.skills) == 30
+    assert {cell.state for row in overview.rows for cell in row.cells} >= {"new", "locked", "in_progress", "struggling"}
+    # The whole page, as it travels: a few more queries (session, setup check), gzipped well under 40 KB.
+    browser, response = Browser(demo_app, teacher), None
+
+    def fetch():
+        nonlocal response
+        response = browser.get(f"/coach/classes/{class_id}?pack=big", headers={"Accept-Encoding": "gzip"})
+    page_selects = _selects_during(fetch)
+    print(f"overview page: {len(page_selects)} queries, {len(response.data)} bytes gzipped")
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert len(response.data) < 40 * 1024 and len(page_selects) <= 12, page_selects
+    html = gzip.decompress(response.data).decode()
+    assert html.count('<tr><th scope="row">') == 40 and html.count('<th scope="col" lang="en">') == 30
+    # Fewer learners: the same number of queries.
+    with database.connection_context():
+        Account.update(deleted=True).where(Account.username.startswith("learner")).execute()
+    assert len(_selects_during(lambda: class_overview(teacher, class_id, "big"))) == len(selects)
