@@ -218,15 +218,16 @@ def sync_pair(data_dir, hub_url, code):
     from sync.client import pair
     from sync.transport import HttpTransport
 
+    from server.db import database
+    from sync.state import set_state
+
     config = _open(data_dir)
-    try:
-        from server.db import database
-        with database.connection_context():
+    with database.connection_context():
+        try:
             pair(HttpTransport(hub_url), code, config["DATA_DIR"])
-            from server.models import SyncState
-            SyncState.insert(key="hub_url", value=hub_url).on_conflict_replace().execute()
-    except LanternError as err:
-        _fail(err)
+        except LanternError as err:
+            _fail(err)
+        set_state("hub_url", hub_url)
     click.echo(f"Paired with {hub_url}.")
 
 
@@ -236,17 +237,17 @@ def sync_pair(data_dir, hub_url, code):
 def sync_push(data_dir, budget):
     """Send every result the hub has not acknowledged yet (one pass)."""
     from server.db import database
-    from server.models import SyncState
     from sync.client import push_pending, record_failure
+    from sync.state import get_state
     from sync.transport import HttpTransport
 
     config = _open(data_dir)
     with database.connection_context():
-        row = SyncState.get_or_none(SyncState.key == "hub_url")
-        if row is None:
+        hub_url = get_state("hub_url")
+        if hub_url is None:
             _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
         try:
-            report = push_pending(HttpTransport(row.value), config["DATA_DIR"], byte_budget=budget)
+            report = push_pending(HttpTransport(hub_url), config["DATA_DIR"], byte_budget=budget)
         except LanternError as err:
             record_failure(err.message)
             _fail(err)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from server.db import database
 from server.errors import LanternError
-from server.models import SyncState
 from sync.client import push_pending, record_failure
+from sync.state import get_state, set_state
 from sync.transport import HttpTransport
 
 log = logging.getLogger(__name__)
@@ -61,15 +61,15 @@ class SyncAgent(threading.Thread):
     def try_once(self) -> str:
         """One attempt; returns what happened, in words (also recorded for the admin page)."""
         with database.connection_context():
-            row = SyncState.get_or_none(SyncState.key == "hub_url")
-            if row is None:
+            hub_url = get_state("hub_url")
+            if hub_url is None:
                 return "not paired"
-            spent = SyncState.get_or_none(SyncState.key == "bytes_today")
-            left = budget_left(spent.value if spent else None, self.daily_budget, date.today())
+            spent = get_state("bytes_today")
+            left = budget_left(spent, self.daily_budget, date.today())
             if left == 0:
                 return "daily byte budget spent"
             try:
-                report = push_pending(HttpTransport(row.value, timeout=20), self.data_dir, byte_budget=left)
+                report = push_pending(HttpTransport(hub_url, timeout=20), self.data_dir, byte_budget=left)
             except LanternError as err:
                 self.failures += 1
                 record_failure(err.message)
@@ -77,7 +77,6 @@ class SyncAgent(threading.Thread):
                 return err.message
             self.failures = 0
             today = date.today().isoformat()
-            used = (spent.value or {}).get("bytes", 0) if spent and spent.value.get("day") == today else 0
-            SyncState.insert(key="bytes_today", value={"day": today, "bytes": used + report.bytes}) \
-                .on_conflict_replace().execute()
+            used = spent.get("bytes", 0) if spent and spent.get("day") == today else 0
+            set_state("bytes_today", {"day": today, "bytes": used + report.bytes})
             return f"sent {report.sent} event{'' if report.sent == 1 else 's'}"

@@ -20,9 +20,10 @@ from pathlib import Path
 from server.db import database
 from server.errors import Forbidden, SyncError
 from server.identity import device_id as local_device_id, device_key, public_key_hex
-from server.models import HubDevice, Outbox, SyncLog, SyncState
+from server.models import HubDevice, Outbox, SyncLog
 from server.models.base import utcnow
 from sync import apply, protocol
+from sync.state import clear_state, get_state, set_state
 
 MAX_BUNDLE = 64 * 1024**2
 DOMAIN = b"lantern-bundle-v1\n"
@@ -68,15 +69,6 @@ def _write(dest_dir: Path, name: str, data: bytes) -> Path:
     return target
 
 
-def _state(key: str, default=None):
-    row = SyncState.get_or_none(SyncState.key == key)
-    return row.value if row else default
-
-
-def _set_state(key: str, value) -> None:
-    SyncState.insert(key=key, value=value).on_conflict_replace().execute()
-
-
 # --- school side -------------------------------------------------------------------------------
 
 def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None) -> BundleResult:
@@ -84,20 +76,20 @@ def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None
     from sync.client import push_message
 
     key = device_key(data_dir)
-    device = _state("hub_device_id")
+    device = get_state("hub_device_id")
     message_extra = {}
     if device is None:
         # Not confirmed by the hub yet: send (again) the pairing request made with the code.
-        code = code or _state("pending_code")
+        code = code or get_state("pending_code")
         if not code:
             raise SyncError("This server is not paired yet: give the pairing code from the district (--code).")
         device = local_device_id()
         message_extra["pairing"] = {"code": code, "public_key": public_key_hex(key), "device_id": device,
                                     "name": "school server"}
-        _set_state("pending_code", code)
-        _set_state("pending_code_hash", apply.code_hash(code))
+        set_state("pending_code", code)
+        set_state("pending_code_hash", apply.code_hash(code))
     rows = list(Outbox.select().order_by(Outbox.seq))
-    message = {**push_message(rows, _state("hub_school_id")), **message_extra, "device_id": device}
+    message = {**push_message(rows, get_state("hub_school_id")), **message_extra, "device_id": device}
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     path = _write(dest_dir, f"lantern-results-{device[:8]}-{stamp}.lsync", _envelope("to-hub", device, key, message))
     SyncLog.create(direction="bundle-out", ok=1, events=len(message["events"]), message=path.name)
@@ -110,20 +102,20 @@ def import_return_bundle(path: Path) -> BundleResult:
     if envelope.get("direction") != "to-school":
         raise SyncError(f"{Path(path).name} is a bundle for the hub, not for this school.")
     message = protocol.decode(body, "return")
-    me = _state("hub_device_id") or local_device_id()
+    me = get_state("hub_device_id") or local_device_id()
     ack = next((a for a in message.get("acks", []) if a.get("device_id") == me), None)
     if ack is None:
         raise Forbidden(f"{Path(path).name} is for another school's server; nothing was changed.")
-    hub_key = _state("hub_public_key") or _first_contact_key(message, me)
+    hub_key = get_state("hub_public_key") or _first_contact_key(message, me)
     if not protocol.verify(hub_key, envelope.get("signature", ""), DOMAIN + body):
         raise Forbidden(f"{Path(path).name} is not signed by your district hub; nothing was changed.")
     with database.atomic():
-        _set_state("hub_public_key", hub_key)
-        _set_state("hub_device_id", me)
-        _set_state("hub_school_id", message["school_id"])
-        SyncState.delete().where(SyncState.key == "pending_code").execute()
+        set_state("hub_public_key", hub_key)
+        set_state("hub_device_id", me)
+        set_state("hub_school_id", message["school_id"])
+        clear_state("pending_code")
         done = Outbox.delete().where(Outbox.seq <= int(ack["through_seq"])).execute()
-        _set_state("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": done,
+        set_state("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": done,
                                  "pending": Outbox.select().count(), "by": "usb"})
         SyncLog.create(direction="ack-in", ok=1, events=done, message=Path(path).name)
     return BundleResult(None, done, f"The hub confirmed {done} more events.")
@@ -131,7 +123,7 @@ def import_return_bundle(path: Path) -> BundleResult:
 
 def _first_contact_key(message: dict, me: str) -> str:
     """On a first USB pairing, trust the hub key only with proof it knows our pairing code."""
-    code_hash = _state("pending_code_hash")
+    code_hash = get_state("pending_code_hash")
     key = str(message.get("hub_public_key", ""))
     proof = (message.get("pairing_proofs") or {}).get(me, "")
     if not code_hash or not hmac.compare_digest(_proof(code_hash, key, me), str(proof)):

@@ -12,9 +12,10 @@ from pathlib import Path
 from server.db import database
 from server.errors import SyncError
 from server.identity import device_key, public_key_hex
-from server.models import Event, Outbox, SyncLog, SyncState
+from server.models import Event, Outbox, SyncLog
 from server.models.base import utcnow
 from sync import protocol
+from sync.state import get_state, set_state
 
 BATCH = 500
 
@@ -28,15 +29,6 @@ class PushReport:
     stopped_by_budget: bool
 
 
-def _get(key: str, default=None):
-    row = SyncState.get_or_none(SyncState.key == key)
-    return row.value if row else default
-
-
-def _set(key: str, value) -> None:
-    SyncState.insert(key=key, value=value).on_conflict_replace().execute()
-
-
 def pair(transport, code: str, data_dir: Path, name: str = "school server") -> dict:
     """Exchange keys with the hub using a one-time code; remember the hub's answer."""
     key = device_key(data_dir)
@@ -44,9 +36,9 @@ def pair(transport, code: str, data_dir: Path, name: str = "school server") -> d
     reply = transport.post("/sync/v1/pair", body, {})
     message = _reply_message(reply, "paired")
     with database.atomic():
-        _set("hub_device_id", message["device_id"])
-        _set("hub_school_id", message["school_id"])
-        _set("hub_public_key", message.get("hub_public_key") or None)
+        set_state("hub_device_id", message["device_id"])
+        set_state("hub_school_id", message["school_id"])
+        set_state("hub_public_key", message.get("hub_public_key") or None)
     return message
 
 
@@ -67,7 +59,7 @@ def pending_count() -> int:
 
 def push_pending(transport, data_dir: Path, byte_budget: int | None = None, batch: int = BATCH) -> PushReport:
     """Push unacknowledged events in batches until none are left or the byte budget is spent."""
-    device_id, school_id = _get("hub_device_id"), _get("hub_school_id")
+    device_id, school_id = get_state("hub_device_id"), get_state("hub_school_id")
     if not device_id:
         raise SyncError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`.")
     key = device_key(data_dir)
@@ -109,7 +101,7 @@ def _signed_headers(key, device_id: str, path: str, body: bytes) -> dict[str, st
 def _finish(sent: int, batches: int, spent: int, stopped: bool) -> PushReport:
     pending = pending_count()
     with database.atomic():
-        _set("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": sent, "pending": pending})
+        set_state("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": sent, "pending": pending})
         SyncLog.create(direction="push", ok=1, events=sent, bytes=spent,
                        message="stopped: daily byte budget spent" if stopped else "")
     return PushReport(sent, batches, spent, pending, stopped)
@@ -118,5 +110,5 @@ def _finish(sent: int, batches: int, spent: int, stopped: bool) -> PushReport:
 def record_failure(message: str) -> None:
     """Remember why the last sync failed, in plain words, for the admin page."""
     with database.atomic():
-        _set("last_error", {"at": utcnow().isoformat(timespec="seconds"), "message": message})
+        set_state("last_error", {"at": utcnow().isoformat(timespec="seconds"), "message": message})
         SyncLog.create(direction="push", ok=0, message=message[:500])
