@@ -11,11 +11,14 @@ from markupsafe import Markup
 
 from server import auth
 from server.errors import Forbidden, InvalidInput, SignInRequired
+from server.storage import ensure_free_space
 
 SESSION_COOKIE = "lantern_session"
 CSRF_COOKIE = "lantern_csrf"
 ROLES = {"public", "signed_in", "learner", "coach", "admin", "operator"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes that must work even on a nearly full disk (they free space or write almost nothing).
+ALWAYS_WRITABLE = ("/signout", "/signin")
 
 
 def allow(*roles: str):
@@ -52,6 +55,8 @@ def _load_and_check():
         if not auth.csrf_valid(current_app.config["SECRET_KEY"], _csrf_binding(),
                                request.form.get("csrf")):
             raise InvalidInput("This form has expired. Please go back, reload the page and try again.")
+    if request.method in UNSAFE and not request.path.startswith(ALWAYS_WRITABLE):
+        ensure_free_space(current_app.config["DATA_DIR"], current_app.config["MIN_FREE_BYTES"])
     roles = policy_of(current_app, request.endpoint) if request.endpoint else frozenset({"public"})
     if roles is None:
         raise Forbidden("This page has no access rule, so it is closed.")
