@@ -126,7 +126,9 @@ def item_analysis(account: Account, class_id: str, pack_id: str | None = None) -
     packs, pack = choose_pack(classroom, pack_id)
     if pack is None:
         return ItemAnalysis(classroom, None, packs, [])
-    mine = (Answer.learner_id.in_(learner_ids_query(classroom))) & (Answer.pack_id == pack.pack_id)
+    # `pack_id || ''` keeps SQLite from choosing the pack index (every answer of the school) over the
+    # learner index (only this class's answers): the cost then grows with the class, not the school.
+    mine = (Answer.learner_id.in_(learner_ids_query(classroom))) & (Answer.pack_id.concat("") == pack.pack_id)
     totals = list(Answer.select(Answer.item_id, fn.COUNT(Answer.event_id).alias("n"),
                                 fn.SUM(Answer.is_correct).alias("right"),
                                 fn.COUNT(Answer.learner_id.distinct()).alias("who"))
@@ -138,13 +140,20 @@ def item_analysis(account: Account, class_id: str, pack_id: str | None = None) -
         (Item.pack_version == pack) & Item.item_id.in_([t["item_id"] for t in totals]))}
     names = {a.id: a.display_name for a in learners_query(classroom)}
     skills = {s.skill_id: s for s in skill_columns(pack)}
-    reports = [_item_report(t, items[t["item_id"]], wrong, names, skills) for t in totals if t["item_id"] in items]
+    wrong_by_item: dict[str, list[dict]] = {}
+    for row in wrong:
+        wrong_by_item.setdefault(row["item_id"], []).append(row)
+    reports = [_item_report(t, items[t["item_id"]], wrong_by_item.get(t["item_id"], []), names, skills)
+               for t in totals if t["item_id"] in items]
     return ItemAnalysis(classroom, pack, packs, hardest_first(reports))
 
 
 def _item_report(total: dict, item: Item, wrong: list[dict], names: dict, skills: dict) -> ItemReport:
-    rows = [(response_label(item.data, w["response"]), w["learner_id"], names.get(w["learner_id"], "?"), w["n"])
-            for w in wrong if w["item_id"] == item.item_id]
+    labels: dict[str, str] = {}  # many learners give the same wrong answer: label each once
+    for w in wrong:
+        if w["response"] not in labels:
+            labels[w["response"]] = response_label(item.data, w["response"])
+    rows = [(labels[w["response"]], w["learner_id"], names.get(w["learner_id"], "?"), w["n"]) for w in wrong]
     skill = skills.get(item.skill_id)
     return ItemReport(item.item_id, skill.title if skill else "", plain_text(item.data.get("prompt", "")),
                       total["n"], int(total["right"] or 0), total["who"], summarize_wrong(rows, total["who"]),
