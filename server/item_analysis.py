@@ -169,11 +169,16 @@ def answers_csv_rows(account: Account, class_id: str, pack_id: str | None = None
         return classroom, rows
     learners = {a.id: a for a in learners_query(classroom)}
     items = {i.item_id: i.data for i in Item.select(Item.item_id, Item.data).where(Item.pack_version == pack)}
-    for answer in (Answer.select().where(Answer.learner_id.in_(learner_ids_query(classroom))
-                                         & (Answer.pack_id == pack.pack_id)).order_by(Answer.answered_at)):
-        who = learners.get(answer.learner_id)
-        label = response_label(items.get(answer.item_id, {}), answer.response)
+    labels: dict[tuple[str, str], str] = {}
+    query = (Answer.select(Answer.learner_id, Answer.item_id, Answer.skill_id, Answer.is_correct, Answer.response,
+                           Answer.answered_at)
+             .where(Answer.learner_id.in_(learner_ids_query(classroom)) & (Answer.pack_id.concat("") == pack.pack_id))
+             .order_by(Answer.answered_at).tuples())
+    for learner_id, item_id, skill_id, is_correct, response, answered_at in query:
+        who = learners.get(learner_id)
+        key = (item_id, response)
+        if key not in labels:
+            labels[key] = response_label(items.get(item_id, {}), response)
         rows.append([who.display_name if who else "", who.username if who else "",
-                     answer.answered_at.strftime("%Y-%m-%d %H:%M:%S"), answer.item_id, answer.skill_id or "",
-                     "right" if answer.is_correct else "wrong", label])
+                     str(answered_at)[:19], item_id, skill_id or "", "right" if is_correct else "wrong", labels[key]])
     return classroom, rows

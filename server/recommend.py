@@ -5,6 +5,7 @@ the next step after a mastered prerequisite, something matching the learner's in
 The learner picks; nothing here forces a path.
 """
 from dataclasses import dataclass
+from datetime import date
 
 from server.models import Account, Assignment, Lesson, LessonProgress, PackVersion
 from server.models.base import utcnow
@@ -15,8 +16,12 @@ from server.practice import SkillStatus, skill_statuses
 class Suggestion:
     kind: str  # assigned | review | continue | next | interest | start
     title: str
-    reason: str
+    reason: str  # in English; the page says it in the learner's language from the fields below
     url: str
+    due: date | None = None  # assigned work
+    needed: int = 0  # right answers still needed (continue)
+    skill: str = ""  # the skill's title (review, continue, next)
+    topic: str = ""  # the matching interest (interest)
 
 
 def suggest(learner: Account, limit: int = 3) -> list[Suggestion]:
@@ -64,22 +69,24 @@ def _assigned(learner: Account, finished: set, statuses: dict) -> list[Suggestio
         due = f" (due {row.due:%A %d %B})" if row.due else ""
         if row.kind == "lesson" and (row.pack_id, row.ref_id) not in finished:
             out.append(Suggestion("assigned", row.title, f"Your coach assigned this{due}.",
-                                  f"/packs/{row.pack_id}/lessons/{row.ref_id}"))
+                                  f"/packs/{row.pack_id}/lessons/{row.ref_id}", due=row.due))
         elif row.kind == "skill":
             status = next((s for s in statuses.get(row.pack_id, []) if s.skill_id == row.ref_id), None)
             if status and status.state not in ("mastered",):
-                out.append(Suggestion("assigned", row.title, f"Your coach assigned this{due}.", _practice_url(status)))
+                out.append(Suggestion("assigned", row.title, f"Your coach assigned this{due}.", _practice_url(status),
+                                      due=row.due))
     return out
 
 
 def _reviews(statuses: dict) -> list[Suggestion]:
     return [Suggestion("review", f"Review: {s.title}", "Due for review today: a few questions keep it fresh.",
-                       _practice_url(s)) for group in statuses.values() for s in group if s.state == "review_due"]
+                       _practice_url(s), skill=s.title) for group in statuses.values() for s in group if s.state == "review_due"]
 
 
 def _continuing(statuses: dict) -> list[Suggestion]:
     return [Suggestion("continue", f"Keep going: {s.title}",
-                       f"{s.needed} more right answer{'s' if s.needed != 1 else ''} to master it.", _practice_url(s))
+                       f"{s.needed} more right answer{'s' if s.needed != 1 else ''} to master it.", _practice_url(s),
+                       needed=s.needed, skill=s.title)
             for group in statuses.values() for s in group if s.state == "in_progress" and s.item_count]
 
 
@@ -96,7 +103,7 @@ def _next_steps(statuses: dict, packs: list[PackVersion], finished: set) -> list
                 continue
             reason = ("You mastered the step before." if _has_mastered_prereq(status, by_id, pack)
                       else "A good place to start.")
-            out.append(Suggestion("next", f"Next: {status.title}", reason, url))
+            out.append(Suggestion("next", f"Next: {status.title}", reason, url, skill=status.title))
     return out
 
 
@@ -128,6 +135,6 @@ def _interests(learner: Account, packs: list[PackVersion], finished: set) -> lis
             if (pack.pack_id, row.lesson_id) not in finished:
                 topic = sorted(interests & subjects)[0]
                 out.append(Suggestion("interest", row.title, f"Matches your interest in {topic}.",
-                                      f"/packs/{pack.pack_id}/lessons/{row.lesson_id}"))
+                                      f"/packs/{pack.pack_id}/lessons/{row.lesson_id}", topic=topic))
                 break
     return out

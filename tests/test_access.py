@@ -6,10 +6,10 @@ from server.views.access import policy_of
 
 # endpoint -> the roles allowed (as declared); anything not listed fails the completeness test.
 EXPECTED = {
-    "static": {"public"},
+    "static": {"public"}, "language.choose": {"public"},
     "learn.home": {"public"}, "learn.pack": {"public"}, "learn.lesson": {"public"},
     "learn.transcript": {"public"}, "learn.search": {"public"},
-    "media.blob": {"public"}, "media.healthz": {"public"},
+    "media.blob": {"public"}, "media.healthz": {"public"}, "offline.service_worker": {"public"},
     "account.signin": {"public"}, "account.signin_post": {"public"}, "account.signin_class": {"public"},
     "account.signout": {"public"},
     "account.profile": {"learner"}, "account.profile_post": {"learner"},

@@ -91,7 +91,7 @@ def test_overview_shows_who_mastered_and_who_is_stuck_with_a_suggestion(stuck_an
     assert "<caption" in html and '<th scope="col">' in html and 'role="region"' in html and 'tabindex="0"' in html
     assert re.search(r'<svg [^>]*role="img"[^>]*>\s*<title id="chart-title">', html)
     assert "Knowing what a fraction means: 1 of 6." in html  # the chart's text alternative
-    assert " style=" not in html and "<script" not in html
+    assert " style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline code
 
 
 def test_needs_help_button_assigns_the_lesson_to_that_learner_only(stuck_and_mastered, browser_for, class_id):
@@ -154,6 +154,8 @@ def test_a_group_from_a_wrong_answer_gets_assigned_work_first_in_what_next(demo_
     assert ticked == ["lesson:what-is-a-fraction", "skill:fraction-meaning"]
     # Taps 2 and 3: a due date (Friday), and Assign. Add the comparing lesson too.
     from datetime import date, timedelta
+
+    from babel.dates import format_date
     friday = date.today() + timedelta(days=(4 - date.today().weekday()) % 7 or 7)
     done = teacher.post(f"/coach/classes/{class_id}/assign", data={
         "pack": "fractions", "target": f"group:{group.id}", "due": friday.isoformat(),
@@ -170,7 +172,7 @@ def test_a_group_from_a_wrong_answer_gets_assigned_work_first_in_what_next(demo_
         html = browser_for(learner).get("/next").get_data(as_text=True)
         first = re.search(r'<li><a href="([^"]+)"><strong>([^<]+)</strong></a><span>([^<]+)</span>', html)
         assert first.group(1) == "/packs/fractions/lessons/what-is-a-fraction"
-        assert first.group(3) == f"Your coach assigned this (due {friday:%A %d %B})."
+        assert first.group(3) == f"Your coach assigned this (due {format_date(friday, 'full', locale='en')})."
     assert "Your coach assigned" not in browser_for("amina").get("/next").get_data(as_text=True)
 
 
@@ -231,7 +233,7 @@ def test_learner_page_shows_activity_mastery_goal_and_reflections(stuck_and_mast
     assert timeline.index("Wrote a reflection on “Parts of a whole”") < timeline.index("Set a weekly goal of 30 answers")
     assert "Mastered Knowing what a fraction means" in timeline
     assert "Answered a question on Knowing what a fraction means: right" in timeline
-    assert "<form" not in html[html.index("<main"):].replace('<form method="post" action="/signout"', "")
+    assert "<form" not in html[html.index("<main"):html.index("</main>")]
 
 
 def test_parent_reports_are_plain_words_one_page_each(stuck_and_mastered, browser_for, class_id):
@@ -248,7 +250,7 @@ def test_parent_reports_are_plain_words_one_page_each(stuck_and_mastered, browse
     assert "Neema has not answered practice questions on Lantern yet." in every
     report = teacher.get(f"/coach/classes/{class_id}/report?pack=fractions").get_data(as_text=True)
     assert "Class report: Class 5" in report and "Struggling: 4 wrong in a row" in report
-    assert "<form" not in report[report.index("<main"):]
+    assert "<form" not in report[report.index("<main"):report.index("</main>")]
 
 
 def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_id):

@@ -4,15 +4,17 @@ from flask import g
 
 def init_app(app) -> None:
     """Register every blueprint and the cross-cutting HTTP behaviour."""
-    from server import profiles
-    from server.views import (access, account, admin, coach, errors, http, learn, media, operate, practice,
-                              privacy, progress)
+    from server import i18n, profiles
+    from server.views import (access, account, admin, coach, errors, http, language, learn, media, offline,
+                              operate, practice, privacy, progress)
 
     http.init_app(app)
+    i18n.init_app(app)
     access.init_app(app)
     errors.init_app(app)
     operate.init_app(app)
-    for module in (learn, media, account, practice, progress, operate, coach, admin, privacy):
+    for module in (learn, media, account, practice, progress, operate, coach, admin, privacy, language,
+                   offline):
         app.register_blueprint(module.bp)
     if app.config["ROLE"] == "hub":
         from sync import hub

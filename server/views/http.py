@@ -24,7 +24,6 @@ def init_app(app) -> None:
         return f"/static/{name}?v={fingerprints[name]}"
 
     app.jinja_env.globals["asset_url"] = asset_url
-    app.jinja_env.globals["_"] = lambda text, **kw: text % kw if kw else text
     app.after_request(_finish)
 
 

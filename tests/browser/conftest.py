@@ -35,9 +35,15 @@ def require(found, what: str):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_data(tmp_path_factory) -> Path:
+    """The live server's data folder (its SQLite database is `lantern.db` in it)."""
+    return tmp_path_factory.mktemp("live-data")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_data):
     """The real app under waitress on 127.0.0.1 (an ephemeral port), on a demo data folder."""
-    data = tmp_path_factory.mktemp("live-data")
+    data = live_data
     process = subprocess.Popen([sys.executable, str(HERE / "live_server.py"), str(data)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)

@@ -1,0 +1,66 @@
+"""Languages: which one each page is in, the translation catalogues, and localized dates and numbers.
+
+The only module that imports Flask-Babel. Templates call `_()` / `ngettext()` and the `dateformat`,
+`datetimeformat` and `numberformat` filters; views and domain modules stay in plain English.
+A page's language is, in order: the signed-in account's profile language, the `lantern_lang` cookie
+the switcher sets, the browser's Accept-Language (best of the five), the school's language, English.
+Pack content keeps its own `lang`: only the interface around it is translated.
+"""
+from flask import g, request
+from flask_babel import Babel, get_locale
+
+# Each language's name in itself, in the order the switcher shows them.
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "sw": "Kiswahili", "ar": "العربية"}
+RIGHT_TO_LEFT = {"ar"}
+COOKIE = "lantern_lang"
+COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+
+
+def N_(text: str) -> str:
+    """Mark a string for the catalogue without translating it here (it is translated where shown)."""
+    return text
+
+
+# Words that reach templates as data (`_(role)`, `_(interest)`, profile choices), so extraction sees them.
+DATA_WORDS = (
+    N_("learner"), N_("coach"), N_("admin"), N_("operator"),
+    N_("mathematics"), N_("health"), N_("science"), N_("reading"), N_("computing"), N_("farming"),
+    N_("music"), N_("School default"), N_("Normal"), N_("Large"), N_("Larger"),
+    N_("You mastered the step before."), N_("A good place to start."),
+)
+
+
+def init_app(app) -> None:
+    """Install Flask-Babel with Lantern's locale choice and the template variables for `<html>`."""
+    Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _language():
+        code = str(get_locale() or "en")
+        return {"page_lang": code, "page_dir": "rtl" if code in RIGHT_TO_LEFT else "ltr",
+                "interface_languages": LANGUAGES}
+
+
+def select_locale() -> str:
+    """The language of this request's pages (see the module docstring for the order)."""
+    account = g.get("account")
+    chosen = (account.profile or {}).get("language") if account is not None else None
+    if chosen in LANGUAGES:
+        return chosen
+    if request.cookies.get(COOKIE) in LANGUAGES:
+        return request.cookies[COOKIE]
+    # The browser's languages by preference, by their main part ("fr-CA" is French): Werkzeug's
+    # best_match would pick an exact "en;q=0.5" over "fr-CA".
+    for tag, _quality in request.accept_languages:
+        code = tag.replace("_", "-").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return _school_language()
+
+
+def _school_language() -> str:
+    from server.school import the_school
+
+    school = the_school()
+    language = (school.language or "").split("-")[0] if school else ""
+    return language if language in LANGUAGES else "en"
