@@ -22,20 +22,20 @@ from bench.server_process import ServerProcess, status_field  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 LIBRARY = LibrarySpec("gen-library", 1000)
-LIBRARY_QUICK = LibrarySpec("gen-library-small", 200)
+LIBRARY_QUICK = LibrarySpec("gen-library-quick", 300)  # bench.search --quick shares it
 
 
-def starts(data_dir: Path, runs: int) -> list[tuple[float, int | None]]:
+def starts(data_dir: Path, runs: int, warm_up: bool = True) -> list[tuple[float, int | None]]:
     """(seconds to the first 200, VmRSS KiB then) for `runs` restarts, after one start not counted."""
     out = []
-    for n in range(runs + 1):
+    for n in range(runs + 1 if warm_up else runs):
         server = ServerProcess(data_dir, data_dir / "server.log")
         try:
             seconds = server.wait_ready(timeout=120, poll=0.01)
             rss = status_field(server.pid, "VmRSS")
         finally:
             server.stop()
-        if n:
+        if n or not warm_up:
             out.append((seconds, rss))
     return out
 
@@ -51,11 +51,11 @@ def summarize(label: str, samples: list[tuple[float, int | None]]) -> list[tuple
 
 def bench(quick: bool = False, runs: int | None = None) -> list[tuple[str, object]]:
     """Figures for bench.run."""
-    runs = runs or (3 if quick else 7)
+    runs = runs or (2 if quick else 7)
     library = LIBRARY_QUICK if quick else LIBRARY
-    figures = summarize("demo (14 lessons)", starts(fixtures.demo_copy("cold-demo"), runs))
+    figures = summarize("demo (14 lessons)", starts(fixtures.demo_copy("cold-demo"), runs, not quick))
     figures += summarize(f"library ({library.lessons:,} lessons)",
-                         starts(fixtures.library_copy((library,), "cold-library"), runs))
+                         starts(fixtures.library_copy((library,), "cold-library"), runs, not quick))
     return figures
 
 

@@ -2,9 +2,14 @@
 a paced load run (answer_storm's "class at work": learners thinking between questions, arriving over a
 ramp), plus the peak (VmHWM).
 
-    python -m bench.memory [--quick]
+    python -m bench.memory [--quick] [--env NAME=VALUE ...]
+
+`--env` starts the server with an environment variable set, e.g. `MALLOC_ARENA_MAX=2` (what the systemd
+unit from `lantern service-unit` sets) or `MALLOC_MMAP_THRESHOLD_=1048576` (a fixed threshold stops glibc
+from keeping the 19 MiB Argon2 buffers of sign-ins; see docs/performance.md).
 """
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +23,7 @@ from bench.answer_storm import run_storm  # noqa: E402
 from bench.server_process import start_server, status_field  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
-IDLE_SECONDS = 3.0
+IDLE_SECONDS = 2.0
 
 
 def mib(kib: int | None) -> str:
@@ -28,7 +33,7 @@ def mib(kib: int | None) -> str:
 
 def bench(quick: bool = False) -> list[tuple[str, object]]:
     """Figures for bench.run."""
-    learners, seconds, think, ramp = (40, 10, 2.0, 3.0) if quick else (200, 60, 10.0, 30.0)
+    learners, seconds, think, ramp = (20, 5, 1.0, 1.0) if quick else (200, 60, 10.0, 30.0)
     data = fixtures.demo_copy("memory")
     plan = fixtures.storm_plan(data, fixtures.add_learners(data, learners, prefix="mem"))
     server = start_server(data, data / "server.log")
@@ -53,8 +58,14 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="set this in the server's environment (repeatable)")
     args = parser.parse_args(argv)
-    print(format_table(["figure", "value"], [list(f) for f in bench(args.quick)], "memory"))
+    for pair in args.env:
+        name, _, value = pair.partition("=")
+        os.environ[name] = value  # the server inherits it
+    title = "memory" + (f" ({', '.join(args.env)})" if args.env else "")
+    print(format_table(["figure", "value"], [list(f) for f in bench(args.quick)], title))
     return 0
 
 

@@ -1,14 +1,16 @@
 """Run every benchmark and print one combined table.
 
-    python -m bench.run            # full size (cohort 1,000 learners; storm 200 learners x 60 s)
-    python -m bench.run --quick    # small and fast (< 2 minutes): cohort 200; storm 40 x 10 s
+    python -m bench.run            # full size (see docs/performance.md; the 1,000,000-event rebuild is most of it)
+    python -m bench.run --quick    # small and fast (< 2 minutes), to prove the suite works; asserts nothing
     python -m bench.run --only cohort --json figures.json
+    python -m bench.run --pi       # servers and lantern commands pinned to CPU 0 (taskset), the load on the rest
 
 To add a benchmark, give its module a `bench(quick: bool) -> list[(figure, value)]` and add a line to
 BENCHES.
 """
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,13 +19,35 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: python bench/run.py
     sys.path.insert(0, str(REPO))
 
-from bench import answer_storm, cohort  # noqa: E402
+from bench import (answer_storm, coach_pages, cohort, cold_start, learner_mix, memory, pack_import, page_weight,  # noqa: E402
+                   rebuild, search, server_process, sync_push)
+from bench.fixtures import machine  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 BENCHES = [
     ("cohort", cohort.bench),
     ("answer_storm", answer_storm.bench),
+    ("cold_start", cold_start.bench),
+    ("memory", memory.bench),
+    ("page_weight", page_weight.bench),
+    ("learner_mix", learner_mix.bench),
+    ("pack_import", pack_import.bench),
+    ("search", search.bench),
+    ("rebuild", rebuild.bench),
+    ("sync", sync_push.bench),
+    ("coach_pages", coach_pages.bench),
 ]
+PI_CPU = "0"
+
+
+def pin_to_one_core() -> str:
+    """--pi: servers and `lantern` commands on CPU 0, this process (the load) on the others; a description."""
+    server_process.CPU_PIN = PI_CPU
+    others = set(os.sched_getaffinity(0)) - {int(PI_CPU)}
+    if others:
+        os.sched_setaffinity(0, others)
+    return (f"server pinned to CPU {PI_CPU} ({machine()['cpu']}); load generator on CPU "
+            f"{','.join(map(str, sorted(others))) or PI_CPU}")
 
 
 def run(quick: bool, only: list[str] | None = None) -> dict[str, dict]:
@@ -39,13 +63,19 @@ def run(quick: bool, only: list[str] | None = None) -> dict[str, dict]:
     return results
 
 
-def render(results: dict[str, dict], quick: bool) -> str:
-    """One table: bench, figure, value."""
+def render(results: dict[str, dict], quick: bool, about: dict | None = None) -> str:
+    """One table: bench, figure, value (under a line saying what machine it ran on)."""
     rows = []
     for name, result in results.items():
         rows += [[name, figure, value] for figure, value in result["figures"]]
         rows.append([name, "wall time", f"{result['seconds']} s"])
-    return format_table(["bench", "figure", "value"], rows, f"Lantern benchmarks ({'quick' if quick else 'full'})")
+    title = f"Lantern benchmarks ({'quick' if quick else 'full'})"
+    if about:
+        title += (f" - {about['date']}, {about['nproc']} CPUs ({about['cpu']}), {about['ram_gib']} GiB RAM, "
+                  f"Python {about['python']}, load average {about['load_average'][0]}"
+                  + (f", server pinned to CPU {about['server_pinned_to_cpu']}" if about['server_pinned_to_cpu']
+                     is not None else ""))
+    return format_table(["bench", "figure", "value"], rows, title)
 
 
 def main(argv=None) -> int:
@@ -54,11 +84,21 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", choices=[name for name, _ in BENCHES],
                         help="run just this bench (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--pi", action="store_true",
+                        help="pin servers and lantern commands to one core (taskset -c 0), as a Pi core stand-in")
     args = parser.parse_args(argv)
+    if args.pi:
+        print(pin_to_one_core(), file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    about = machine()
     results = run(args.quick, args.only)
-    print(render(results, args.quick))
+    about["total_seconds"] = round(time.perf_counter() - started, 1)
+    about["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(render(results, args.quick, about))
+    print(f"total: {about['total_seconds']} s", file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        args.json.write_text(json.dumps({"machine": about, "quick": args.quick, "benches": results},
+                                        indent=2, default=str) + "\n")
     return 0
 
 
