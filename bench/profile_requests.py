@@ -96,6 +96,10 @@ def main(argv=None) -> int:
     print(f"{sum(len(v) for v in times.values())} requests, {total:.2f} s under the profiler")
     for kind, values in sorted(times.items()):
         print(f"  {kind:10} {len(values):4}  median {fixtures.median(values) * 1000:6.1f} ms")
+    executes = sum(v[1] for (f, _, name), v in pstats.Stats(profile).stats.items()
+                   if f == "~" and "execute' of 'sqlite3.Cursor" in name)
+    print(f"SQL statements executed per request: {executes / max(1, sum(len(v) for v in times.values())):.1f} "
+          "(connection PRAGMAs included)")
     grand = sum(by_group(profile).values())
     print("own time by part of the stack:")
     for group, seconds in by_group(profile).items():

@@ -48,7 +48,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             pinned(lantern_command()) + ["serve", "--data", str(self.data_dir), "--host", HOST,
                                          "--port", str(self.port), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, preexec_fn=_default_sigint)
 
     @property
     def pid(self) -> int:
@@ -114,6 +114,13 @@ class ServerProcess:
         """The end of the server's log, for error messages."""
         self.log.flush()
         return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def _default_sigint() -> None:
+    """In the child: let Ctrl-C work. A suite started in the background (nohup, `&`, some CI runners)
+    passes SIGINT on as ignored, and Python then never turns it into KeyboardInterrupt, so `stop()`
+    would wait its whole timeout for every server and then kill it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def status_field(pid: int, name: str) -> int | None:

