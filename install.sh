@@ -5,6 +5,7 @@
 #   ./install.sh --wheels DIR install with no network, from a folder of wheels (e.g. a USB stick)
 #   ./install.sh --service    also run Lantern at boot as a systemd service (needs root)
 #   ./install.sh --hub        add the PostgreSQL driver, for a district hub on PostgreSQL
+#   ./install.sh --update KIT update this install from an offline kit (`lantern wheelhouse`), keeping the data
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,17 +13,25 @@ dev=0
 hub=0
 service=0
 wheels=""
+update=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) dev=1 ;;
     --service) service=1 ;;
     --hub) hub=1 ;;
     --wheels) wheels="${2:?--wheels needs a folder}"; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --update) update="${2:?--update needs the kit folder}"; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
+
+if [ -n "$update" ]; then
+  # Backup first, new version beside this one, rollback on failure: see server/update.py.
+  [ -f "$update/update.sh" ] || { echo "install.sh: $update is not an update kit (no update.sh in it)." >&2; exit 2; }
+  exec sh "$update/update.sh" "$(pwd)" "${LANTERN_DATA:-/var/lib/lantern}"
+fi
 
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

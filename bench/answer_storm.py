@@ -400,7 +400,7 @@ def render(figures: dict) -> str:
 
 def bench(quick: bool = False) -> list[tuple[str, object]]:
     """Figures for bench.run: (name, value) pairs."""
-    figures = storm(learners=40 if quick else 200, seconds=10 if quick else 60)
+    figures = storm(learners=30 if quick else 200, seconds=6 if quick else 60)
     answer = figures["latency_ms"]["answer"]
     return [("learners", figures["learners"]), ("seconds", figures["seconds"]),
             ("answers acked", figures["answers_acked"]), ("events stored", figures["events_stored"]),

@@ -6,7 +6,7 @@ rebuild` would leave them), starts a real `lantern serve` on 127.0.0.1, signs in
 coach and times the class overview (with needs-help), item analysis and the two CSV exports.
 
     python -m bench.coach_pages            # 2,000 learners, 1,000,000 events
-    python -m bench.coach_pages --quick    # 200 learners, 50,000 events
+    python -m bench.coach_pages --quick    # 200 learners, 20,000 events
 """
 import argparse
 import http.client
@@ -178,7 +178,7 @@ def run(learners: int, classes: int, events: int, repeats: int, seed_value: int 
 
 def bench(quick: bool = False) -> list[tuple[str, object]]:
     """Figures for bench/run.py."""
-    figures = run(200, 4, 50_000, 5) if quick else run(2000, 40, 1_000_000, 20)
+    figures = run(200, 4, 20_000, 5) if quick else run(2000, 40, 1_000_000, 20)
     out = [("school", f"{figures['learners']} learners, {figures['classes']} classes, {figures['events']:,} events")]
     for name, median, p95, size in figures["pages"]:
         out.append((f"{name}: median / p95 ms (gzip bytes)", f"{median} / {p95} ({size})"))

@@ -21,6 +21,8 @@ if str(REPO) not in sys.path:  # run as a script: python bench/run.py
 
 from bench import (answer_storm, coach_pages, cohort, cold_start, learner_mix, memory, pack_import, page_weight,  # noqa: E402
                    rebuild, search, server_process, sync_push)
+from bench import class_load, slow_link  # noqa: E402
+from bench import pack_resume  # noqa: E402
 from bench.fixtures import machine  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
@@ -30,11 +32,14 @@ BENCHES = [
     ("cold_start", cold_start.bench),
     ("memory", memory.bench),
     ("page_weight", page_weight.bench),
+    ("slow_link", slow_link.bench),
     ("learner_mix", learner_mix.bench),
+    ("class_load", class_load.bench),
     ("pack_import", pack_import.bench),
     ("search", search.bench),
     ("rebuild", rebuild.bench),
     ("sync", sync_push.bench),
+    ("pack_resume", pack_resume.bench),
     ("coach_pages", coach_pages.bench),
 ]
 PI_CPU = "0"

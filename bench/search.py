@@ -5,7 +5,7 @@ The packs are generated (bench/content.py), built and imported as `lantern pack 
 queries a learner might type (common and rare words, pairs, misses) are timed:
 
 * with `server.search.SearchIndex` directly, one index kept open (the library's own cost);
-* with a new `SearchIndex` per query, as the /search view makes one per request;
+* with a new `SearchIndex` per query (the /search view made one per request until it kept one);
 * through the real server: GET /search?q=… from one client, one request at a time (render and HTTP
   included).
 
@@ -90,7 +90,7 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
     return [("lessons indexed", f"{lessons:,} (library made and imported in {setup:.0f} s)"),
             ("hits per query (of at most 20)", f"median {fixtures.median(hits):.0f}, min {hits[0]}, max {hits[-1]}"),
             ("SearchIndex.search, index kept open", summary(kept)),
-            ("SearchIndex per query (as the view does)", summary(fresh)),
+            ("a new SearchIndex per query (nothing kept open)", summary(fresh)),
             ("GET /search?q= on the server", summary(http_samples))]
 
 

@@ -1,11 +1,11 @@
 """Sync figures on loopback: one school pushing a large outbox to a real hub, and many schools at once.
 
 1. **One school**: a demo school with 1,000 learners and 100,000 events waiting in its outbox (quick:
-   5,000; bench/events.py), a hub (`lantern serve --role hub`, a real process on 127.0.0.1), paired the way
+   2,000; bench/events.py), a hub (`lantern serve --role hub`, a real process on 127.0.0.1), paired the way
    an operator does it (`lantern hub add-school`, then `lantern sync pair URL CODE`); then `lantern sync push`
    is timed: events/s, and bytes on the wire per event (gzip JSON, as the command reports them).
 2. **Many schools at once**: 100 schools (quick: 10) registered on the same hub, each with its own Ed25519
-   key, paired through POST /sync/v1/pair, then all pushing 2,000 events (quick: 500) at the same moment in
+   key, paired through POST /sync/v1/pair, then all pushing 2,000 events (quick: 200) at the same moment in
    signed batches of 500 (the client's batch size), one thread and connection per school. The messages are
    built with `sync.protocol` before the clock starts; the hub's ingest rate is the new events it
    acknowledged divided by the wall time. Bounded by a deadline and a socket timeout.
@@ -164,7 +164,7 @@ def register_schools(hub_dir: Path, count: int) -> list[str]:
 
 def bench(quick: bool = False) -> list[tuple[str, object]]:
     """Figures for bench.run."""
-    count, schools, per_school, deadline = (5_000, 10, 500, 30.0) if quick else (100_000, 100, 2_000, 180.0)
+    count, schools, per_school, deadline = (2_000, 10, 200, 30.0) if quick else (100_000, 100, 2_000, 180.0)
     hub_dir = fixtures.fresh_dir("hub")
     codes = register_schools(hub_dir, schools)
     hub = start_server(hub_dir, hub_dir / "server.log", extra=("--role", "hub"))

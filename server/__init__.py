@@ -20,4 +20,7 @@ def create_app(config: dict) -> Flask:
     db.init_app(app)
     prepare_data(app.config)
     init_views(app)
+    from server import request_log
+
+    request_log.init_app(app)
     return app

@@ -1,6 +1,6 @@
 """What a school's admin does: classes, accounts (one by one or from a spreadsheet), PINs, moves.
 
-Every action is written to the audit log (AuditEntry: who, what, when) in the same transaction
+Every action is written to the audit log (server.audit: who, what, when) in the same transaction
 as the change itself. An admin only ever sees and changes their own school. Imports check every
 row first (server.roster_import) and then write all rows in one transaction, or none.
 """
@@ -12,21 +12,18 @@ from datetime import datetime
 from peewee import fn
 
 from server import auth, school
+from server.audit import ACTIONS, record
 from server.classes import ClassSummary, classes_for
 from server.csv_files import decode_upload, read_rows
 from server.db import database
 from server.errors import InvalidInput, NotFound
+from server.i18n import N_
 from server.identity import device_id
 from server.models import Account, AuditEntry, Classroom, CoachClass
 from server.models.base import utcnow
 from server.roster_import import ImportPlan, plan_import
 
 STAFF_ROLES = ("learner", "coach")
-ACTIONS = {  # audit action -> how the log page says it
-    "create_class": "created a class", "create_account": "created an account",
-    "import_accounts": "imported accounts from a file", "reset_pin": "reset a PIN",
-    "move_learner": "moved a learner to another class",
-}
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,6 @@ class AdminHome:
     coaches: int
     learners: int
     recent: list[AuditLine]
-
-
-def record(actor: Account, action: str, **detail) -> AuditEntry:
-    """Write one audit entry (call inside the transaction that makes the change)."""
-    return AuditEntry.create(actor=actor.id, action=action, detail=detail)
 
 
 def school_classes(admin: Account) -> list[Classroom]:
@@ -151,6 +143,35 @@ def move_learner(admin: Account, account_id: str, class_id: str) -> Account:
         record(admin, "move_learner", account_id=learner.id, username=learner.username,
                from_class=learner.classroom_id, to_class=target.id)
     return Account.get_by_id(learner.id)
+
+
+def taught_classes(admin: Account, coach: Account) -> list[Classroom]:
+    """The classes of the school this coach teaches, by name."""
+    taught = {row.classroom_id for row in CoachClass.select(CoachClass.classroom).where(CoachClass.coach == coach.id)}
+    return [c for c in school_classes(admin) if c.id in taught]
+
+
+def set_teaching(admin: Account, account_id: str, class_id: str, teaches: bool) -> tuple[Account, Classroom]:
+    """Let a coach teach a class (they see it at once) or take them off it; learners' work is unchanged."""
+    coach = school_account(admin, account_id)
+    if coach.role != "coach":
+        raise InvalidInput(N_("Only coaches teach classes. A learner belongs to one class: use Move."))
+    if not class_id:
+        raise InvalidInput(N_("Choose a class."), field="teach_class")
+    classroom = school_class(admin, class_id)
+    link = (CoachClass.coach == coach.id) & (CoachClass.classroom == classroom.id)
+    with database.atomic():
+        if teaches:
+            if CoachClass.select().where(link).exists():
+                raise InvalidInput(N_("%(coach)s already teaches %(classroom)s."), field="teach_class",
+                                   coach=coach.display_name, classroom=classroom.name)
+            CoachClass.create(coach=coach, classroom=classroom)
+        elif not CoachClass.delete().where(link).execute():
+            raise InvalidInput(N_("%(coach)s does not teach %(classroom)s."), field="teach_class",
+                               coach=coach.display_name, classroom=classroom.name)
+        record(admin, "add_coach" if teaches else "remove_coach", account_id=coach.id, username=coach.username,
+               class_id=classroom.id)
+    return coach, classroom
 
 
 def make_pin() -> str:

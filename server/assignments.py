@@ -1,4 +1,4 @@
-"""Coaches assign work and make groups.
+"""Coaches assign work (groups are made in server/groups.py).
 
 Work is a lesson or a skill's practice, assigned to the whole class, a group or one learner,
 with an optional due date. An Assignment row names its target as {"type": "class"|"group"|
@@ -7,22 +7,20 @@ with an optional due date. An Assignment row names its target as {"type": "class
 `version` and `deleted` for sync: removing work is a tombstone, never a row removal.
 """
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from server.audit import record
 from server.classes import class_for, learners_query
 from server.db import database
 from server.errors import InvalidInput, NotFound
-from server.identity import device_id
 from server.ids import uuid7
-from server.models import Account, Assignment, LearnerGroup, Lesson, PackVersion, Skill, SkillState
+from server.models import Account, Assignment, LearnerGroup, Lesson, PackVersion, Skill
 from server.models.base import utcnow
-from server.reports import choose_pack, skill_columns
+from server.reports import choose_pack
 
 MAX_WORK_AT_ONCE = 20
 MAX_DAYS_AHEAD = 366
-MAX_GROUP = 500
 WORK = re.compile(r"^(lesson|skill):([a-z0-9][a-z0-9_.-]{0,79})$")
 
 
@@ -36,12 +34,6 @@ class WorkChoice:
 class AssignmentLine:
     assignment: Assignment
     target: str  # in words
-
-
-@dataclass(frozen=True)
-class GroupMade:
-    group: LearnerGroup
-    work: list[str]  # work to tick on the assign form that follows
 
 
 @dataclass(frozen=True)
@@ -150,9 +142,12 @@ def assign(account: Account, class_id: str, form) -> list[Assignment]:
     if any(f"{kind}:{ref}" not in titles for kind, ref in work):
         raise InvalidInput("Some of the ticked work is not in this pack.", field="work")
     with database.atomic():
-        return [Assignment.create(id=uuid7(), classroom_id=classroom.id, target=target, pack_id=pack.pack_id,
+        made = [Assignment.create(id=uuid7(), classroom_id=classroom.id, target=target, pack_id=pack.pack_id,
                                   kind=kind, ref_id=ref, title=titles[f"{kind}:{ref}"], due=due,
                                   created_by=account.id) for kind, ref in work]
+        record(account, "assign_work", class_id=classroom.id, to=target["type"], pack=pack.pack_id,
+               work=[row.title for row in made], due=due.date().isoformat() if due else None)
+    return made
 
 
 def _target(classroom, kind: str, ref: str | None) -> dict:
@@ -177,36 +172,7 @@ def remove_assignment(account: Account, class_id: str, assignment_id: str) -> As
     if row is None:
         raise NotFound("This assignment is not in this class, or it was already removed.")
     row.deleted, row.version = True, row.version + 1
-    row.save()
+    with database.atomic():
+        row.save()
+        record(account, "remove_assignment", class_id=classroom.id, work=row.title)
     return row
-
-
-def make_group(account: Account, class_id: str, form) -> GroupMade:
-    """A group of learners of this class: the ticked ones, or everyone who has not mastered a skill."""
-    classroom = class_for(account, class_id)
-    skill_id = form.get("not_mastered", "")
-    work = [w for w in form.getlist("work") if WORK.match(w)][:MAX_WORK_AT_ONCE]
-    if skill_id:
-        members, work = _not_mastered(classroom, form.get("pack", ""), skill_id)
-        if not members:
-            raise InvalidInput("Everyone in this class has mastered that skill: no group is needed.")
-    else:
-        members = list(dict.fromkeys(form.getlist("members")))
-    in_class = {a.id for a in learners_query(classroom).where(Account.id.in_(members[:MAX_GROUP]))}
-    if not members or set(members) - in_class:
-        raise InvalidInput("Please choose learners of this class for the group.", field="members")
-    name = " ".join((form.get("name") or "").split())[:100] or f"Group of {len(members)}"
-    group = LearnerGroup.create(id=str(uuid.uuid4()), classroom=classroom, name=name, members=members,
-                                updated_by=device_id())
-    return GroupMade(group, work)
-
-
-def _not_mastered(classroom, pack_id: str, skill_id: str) -> tuple[list[str], list[str]]:
-    """(learners of the class who have not mastered a skill, the work that teaches it)."""
-    _, pack = choose_pack(classroom, pack_id)
-    skill = next((s for s in skill_columns(pack) if s.skill_id == skill_id), None) if pack else None
-    if skill is None or pack.pack_id != pack_id:
-        raise InvalidInput("That skill is not in this pack.", field="not_mastered")
-    mastered = SkillState.select(SkillState.learner_id).where(
-        (SkillState.pack_id == pack_id) & (SkillState.skill_id == skill_id) & SkillState.mastered_at.is_null(False))
-    return [a.id for a in learners_query(classroom).where(Account.id.not_in(mastered))], skill.work

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.db import database
 from server.errors import InvalidInput, TooManyAttempts
+from server.i18n import N_
 from server.models import Account, Session, SignInThrottle
 from server.models.base import utcnow
 
@@ -28,7 +29,7 @@ _DUMMY_HASH = None
 SESSION_HOURS = {"learner": 4, "coach": 12, "admin": 12, "operator": 12}
 ACCOUNT_FREE_FAILURES = 5
 CLIENT_FREE_FAILURES = 30
-WRONG = "That name and password (or PIN) do not match. Please try again."
+WRONG = N_("That name and password (or PIN) do not match. Please try again.")
 
 
 def hash_secret(secret: str) -> str:
@@ -68,7 +69,7 @@ def _check_throttle(keys: list[str]) -> None:
     for row in SignInThrottle.select().where(SignInThrottle.key.in_(keys)):
         if row.locked_until and row.locked_until > now:
             seconds = int((row.locked_until - now).total_seconds()) + 1
-            raise TooManyAttempts(f"Too many tries. Please wait {seconds} seconds and try again.")
+            raise TooManyAttempts(N_("Too many tries. Please wait %(seconds)s seconds and try again."), seconds=seconds)
 
 
 def _record_failure(keys: list[str]) -> None:

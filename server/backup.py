@@ -34,11 +34,11 @@ class BackupReport:
     created_at: str
 
 
-def make_backup(data_dir: Path, dest_root: Path, now: datetime | None = None) -> BackupReport:
-    """Write and verify a backup under dest_root; return what it holds."""
+def make_backup(data_dir: Path, dest_root: Path, now: datetime | None = None, name: str | None = None) -> BackupReport:
+    """Write and verify a backup under dest_root (in a folder called `name`, if given); return what it holds."""
     data_dir, dest_root = Path(data_dir), Path(dest_root)
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
-    folder = dest_root / f"lantern-backup-{stamp}"
+    folder = dest_root / (name or f"lantern-backup-{stamp}")
     partial = dest_root / f".partial-{stamp}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -76,7 +76,13 @@ def _copy_database(source: Path, dest: Path) -> None:
 def _referenced_blobs(database: Path) -> set[str]:
     connection = sqlite3.connect(database)
     try:
-        return {row[0] for row in connection.execute("SELECT sha256 FROM blob")}
+        blobs = {row[0] for row in connection.execute("SELECT sha256 FROM blob")}
+        has_uploads = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hand_in'").fetchone()
+        if has_uploads:  # learners' photos and recordings (migration 5)
+            blobs |= {row[0] for row in connection.execute(
+                "SELECT DISTINCT upload_sha256 FROM hand_in WHERE upload_sha256 IS NOT NULL")}
+        return blobs
     finally:
         connection.close()
 

@@ -8,7 +8,6 @@ import click
 from server.config import default_data_dir, load_config
 from server.errors import LanternError
 
-MAX_CONNECTIONS = 500  # open HTTP connections at once; each costs a descriptor and a few KiB
 
 
 def _data_option(func):
@@ -50,11 +49,16 @@ def main(verbose: bool):
 @click.option("--threads", default=6, type=int, show_default=True)
 @click.option("--sync-budget", type=int, default=None, envvar="LANTERN_SYNC_BUDGET",
               help="Daily byte budget for syncing over a metered link (default: none).")
-def serve(data_dir, host, port, demo, role, threads, sync_budget):
+@click.option("--connection-limit", type=click.IntRange(min=1), default=2000, envvar="LANTERN_CONNECTION_LIMIT",
+              show_default=True, help="Open HTTP connections at once (phones keep idle ones open).")
+@click.option("--idle-timeout", type=click.IntRange(min=1), default=60, envvar="LANTERN_IDLE_TIMEOUT",
+              show_default=True, help="Seconds before an idle keep-alive connection is closed.")
+def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_limit, idle_timeout):
     """Run the server under waitress."""
     import waitress
 
     from server import create_app
+    from server.service import waitress_options
 
     if demo and data_dir is None:
         data_dir = Path("lantern-demo")
@@ -65,16 +69,21 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget):
         for line in ensure_demo(config):
             click.echo(line)
     app = create_app(config)
+    from server.request_log import setup_logging
+
+    setup_logging(config["DATA_DIR"])  # one line per request in DATA/logs/lantern.log, no personal data
     if role == "school":
+        from server.auto_backup import DailyBackup
         from sync.agent import SyncAgent
 
         SyncAgent(config["DATA_DIR"], daily_budget=sync_budget).start()
+        DailyBackup(config).start()  # a backup a day to a plugged-in USB stick
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
-    # 100+ phones locks the rest out (bench/answer_storm.py). poll() has no 1024-descriptor ceiling.
+    # 100+ phones locks the rest out (bench/answer_storm.py). See server/service.py.
     waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
-                   connection_limit=MAX_CONNECTIONS, asyncore_use_poll=True,
-                   clear_untrusted_proxy_headers=True, _quiet=True)
+                   clear_untrusted_proxy_headers=True, _quiet=True,
+                   **waitress_options(connection_limit, idle_timeout))
 
 
 def _display_host(host: str) -> str:
@@ -255,6 +264,32 @@ def sync_push(data_dir, budget):
                f"{report.pending} still waiting{' (byte budget spent)' if report.stopped_by_budget else ''}.")
 
 
+@sync.command("run")
+@_data_option
+@click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
+def sync_run(data_dir, budget):
+    """One whole sync pass: send results, exchange roster changes, download new packs."""
+    from server.db import database
+    from server.packs.install import Library
+    from sync.client import record_failure
+    from sync.pull import sync_pass
+    from sync.state import get_state
+    from sync.transport import HttpTransport
+
+    config = _open(data_dir)
+    with database.connection_context():
+        hub_url = get_state("hub_url")
+        if hub_url is None:
+            _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+        try:
+            report = sync_pass(HttpTransport(hub_url), config["DATA_DIR"],
+                               Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), byte_budget=budget)
+        except LanternError as err:
+            record_failure(err.message)
+            _fail(err)
+    click.echo(report.summary)
+
+
 @sync.command("export")
 @_data_option
 @click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True)
@@ -317,6 +352,54 @@ def hub_add_school(data_dir, name):
     click.echo(f"School {school.name} registered (id {school.id}). Pairing code: {code}")
 
 
+@hub.command("new-code")
+@_data_option
+@click.argument("school_id")
+def hub_new_code(data_dir, school_id):
+    """A fresh one-time pairing code for a registered school (another or a replaced server)."""
+    from server.db import database
+    from server.models import HubSchool
+    from sync.apply import new_pairing_code
+
+    _open(data_dir, ROLE="hub")
+    with database.connection_context():
+        if HubSchool.get_or_none(HubSchool.id == school_id) is None:
+            _fail(LanternError("No school with this id is registered on this hub."))
+        code = new_pairing_code(school_id)
+    click.echo(f"Pairing code: {code}")
+
+
+@hub.command("offer-pack")
+@_data_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def hub_offer_pack(data_dir, path):
+    """Offer a pack archive to every school (they download it when they sync)."""
+    from server.db import database
+    from sync.packs import offer_pack
+
+    config = _open(data_dir, ROLE="hub")
+    with database.connection_context():
+        try:
+            row = offer_pack(path, config["DATA_DIR"])
+        except LanternError as err:
+            _fail(err)
+    click.echo(f"Offering {row.title} {row.version} ({row.size} bytes, SHA-256 {row.sha256}).")
+
+
+@hub.command("withdraw-pack")
+@_data_option
+@click.argument("pack_id")
+def hub_withdraw_pack(data_dir, pack_id):
+    """Stop offering a pack to schools."""
+    from server.db import database
+    from sync.packs import withdraw_pack
+
+    config = _open(data_dir, ROLE="hub")
+    with database.connection_context():
+        count = withdraw_pack(pack_id, config["DATA_DIR"])
+    click.echo(f"No longer offering {pack_id} ({count} archive(s) removed).")
+
+
 @hub.command("revoke")
 @_data_option
 @click.argument("device_id")
@@ -332,6 +415,75 @@ def hub_revoke(data_dir, device_id):
         except LanternError as err:
             _fail(err)
     click.echo(f"Device {device_id} revoked.")
+
+
+@main.command()
+@_data_option
+def migrate(data_dir):
+    """Bring a data folder up to date with this version (database changes); say where it stands."""
+    import sqlite3
+
+    from server.migrations import latest_migration
+
+    config = _open(data_dir)
+    if "://" not in config["DATABASE"]:
+        connection = sqlite3.connect(config["DATABASE"])
+        try:
+            if connection.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                _fail(LanternError("The database failed its integrity check after the changes."))
+        finally:
+            connection.close()
+    click.echo(f"The data in {config['DATA_DIR']} is up to date (schema {latest_migration()}).")
+
+
+@main.command()
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the offline kit into (e.g. a USB stick).")
+@click.option("--platform", "platforms", multiple=True,
+              help="Wheels for another kind of machine, e.g. manylinux_2_28_aarch64 and manylinux2014_aarch64 for a "
+                   "64-bit Raspberry Pi (repeat the option). Default: this machine.")
+@click.option("--python-version", default=None, help="The other machine's Python, e.g. 3.11 (with --platform).")
+@click.option("--hub", is_flag=True, help="Also the PostgreSQL driver, for a district hub.")
+def wheelhouse(dest, platforms, python_version, hub):
+    """Write everything needed to install or update Lantern with no internet (needs internet once)."""
+    from server import REPO_ROOT
+    from server.update import write_kit
+
+    try:
+        info = write_kit(dest, REPO_ROOT, platforms=tuple(platforms), python_version=python_version,
+                         extra_requirements=("requirements-hub.txt",) if hub else ())
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Offline kit for Lantern {info['version']} written to {dest}: {len(info['wheels'])} wheels, "
+               f"the source and README.txt (the commands to install or update).")
+
+
+@main.command()
+@_data_option
+@click.option("--from", "kit", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The folder `lantern wheelhouse` wrote (e.g. on a USB stick).")
+@click.option("--port", default=8080, type=int, show_default=True, help="The service's port (to check it after).")
+@click.option("--user", default="lantern", show_default=True, help="The service's user.")
+@click.option("--current", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The Lantern folder in use now (default: the one this command comes from).")
+def update(data_dir, kit, port, user, current):
+    """Update to the kit's version: backup first, install beside this one, go back by itself on failure."""
+    from server import REPO_ROOT
+    from server.config import load_config
+    from server.update import Systemd, apply_update
+
+    config = load_config(data_dir or default_data_dir())
+    service = Systemd(port=port, user=user) if Systemd.present() else None
+    try:
+        report = apply_update(kit, config["DATA_DIR"], current or REPO_ROOT, service, progress=click.echo)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Updated: {report.migrations}")
+    click.echo(f"The new version is in {report.new_root}; the previous one stays in {current or REPO_ROOT} "
+               "until you delete it.")
+    click.echo(f"The database as it was before the update: {report.database_copy}")
+    if service is None:
+        click.echo(f"Start it with: {report.new_root / '.venv' / 'bin' / 'lantern'} serve --data {config['DATA_DIR']}")
 
 
 @main.command("service-unit")

@@ -11,6 +11,7 @@ import io
 from server.errors import InvalidInput
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_START)
 MAX_UPLOAD_BYTES = 1024 * 1024
 MAX_ROWS = 2000
 
@@ -29,8 +30,9 @@ def write_csv(rows: list[list]) -> bytes:
     """Rows as CSV bytes (UTF-8 with a byte-order mark, so spreadsheets read accents right)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([neutralize(value) for value in row])
+    # Text cells are checked inline (an export is tens of thousands of rows); others via `neutralize`.
+    writer.writerows([("'" + value if value[:1] in FORMULA_FIRST else value) if type(value) is str
+                      else neutralize(value) for value in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 

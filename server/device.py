@@ -69,9 +69,10 @@ def _warnings(status: DeviceStatus, newest_event: datetime | None) -> list[str]:
 def _sync_state() -> dict:
     """What the admin page says about sync: paired or not, last success, last error, waiting events."""
     state = {row.key: row.value for row in SyncState.select().where(
-        SyncState.key.in_(["hub_url", "hub_device_id", "last_push", "last_error"]))}
+        SyncState.key.in_(["hub_url", "hub_device_id", "last_push", "last_error", "refused_events"]))}
     return {"paired": bool(state.get("hub_device_id")), "hub": state.get("hub_url"),
             "last_push": state.get("last_push"), "last_error": state.get("last_error"),
+            "refused": (state.get("refused_events") or {}).get("count", 0),
             "pending": Outbox.select().count()}
 
 

@@ -10,6 +10,7 @@
     ├── SignInRequired           not signed in
     ├── TooManyAttempts          throttled
     ├── StorageFull              the disk is nearly full; writes are refused
+    ├── TooLarge                 an upload is bigger than we accept (413)
     └── SyncError                a sync message or bundle is rejected
 
 Domain code raises these; `server.views.errors` turns each into one helpful page (or JSON).
@@ -17,13 +18,24 @@ Domain code raises these; `server.views.errors` turns each into one helpful page
 
 
 class LanternError(Exception):
-    """Base class: `str(err)` is one plain sentence for the person who caused or can fix it."""
+    """Base class: `str(err)` is one plain sentence for the person who caused or can fix it.
+
+    Raised while a page is being made, the sentence is in that page's language when the catalogue
+    has it: mark it with `N_` and pass its variable parts as keywords, e.g.
+    `NotFound(N_("“%(title)s” is locked."), title=title)`. Elsewhere (the command line, sync,
+    logs) it stays in English.
+    """
 
     status = 400
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params):
+        from server.i18n import translate
+
+        text = translate(message)
+        if params:
+            text = text % params
+        super().__init__(text)
+        self.message = text
 
 
 class PackError(LanternError):
@@ -65,8 +77,8 @@ class InvalidInput(LanternError):
 
     status = 400
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, field: str | None = None, **params):
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -88,6 +100,12 @@ class TooManyAttempts(LanternError):
 
 class StorageFull(LanternError):
     status = 507
+
+
+class TooLarge(LanternError):
+    """An upload is bigger than we accept; nothing was stored."""
+
+    status = 413
 
 
 class SyncError(LanternError):

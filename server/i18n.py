@@ -6,7 +6,9 @@ A page's language is, in order: the signed-in account's profile language, the `l
 the switcher sets, the browser's Accept-Language (best of the five), the school's language, English.
 Pack content keeps its own `lang`: only the interface around it is translated.
 """
-from flask import g, request
+from contextlib import contextmanager
+
+from flask import g, has_request_context, request
 from flask_babel import Babel, get_locale
 
 # Each language's name in itself, in the order the switcher shows them.
@@ -28,6 +30,33 @@ DATA_WORDS = (
     N_("music"), N_("School default"), N_("Normal"), N_("Large"), N_("Larger"),
     N_("You mastered the step before."), N_("A good place to start."),
 )
+
+
+def translate(message: str) -> str:
+    """A sentence in the current page's language, or as it is outside a request (CLI, sync, logs)."""
+    if not has_request_context():
+        return message
+    from flask_babel import gettext
+
+    return gettext(message)
+
+
+def ngettext(singular: str, plural: str, num: int, **params) -> str:
+    """Flask-Babel's `ngettext` in the current page's language (English outside a request)."""
+    if has_request_context():
+        from flask_babel import ngettext as babel_ngettext
+
+        return babel_ngettext(singular, plural, num, **params)
+    return (singular if num == 1 else plural) % {"num": num, **params}
+
+
+@contextmanager
+def language(code: str):
+    """Make part of a page in another language (a parent report in the family's language)."""
+    from flask_babel import force_locale
+
+    with force_locale(code if code in LANGUAGES else "en"):
+        yield code if code in LANGUAGES else "en"
 
 
 def init_app(app) -> None:

@@ -2,12 +2,13 @@
 import os
 import uuid
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from server.db import database
 from server.models import SyncState
+
+if TYPE_CHECKING:  # cryptography (~6 MiB) is imported on first use: only sync and signing need it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _ids: dict[str, str] = {}
 
@@ -23,8 +24,11 @@ def device_id() -> str:
     return _ids[key]
 
 
-def device_key(data_dir: Path) -> Ed25519PrivateKey:
+def device_key(data_dir: Path) -> "Ed25519PrivateKey":
     """This device's private key, created (mode 600) on first use."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = Path(data_dir) / "device_key"
     if not path.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(
@@ -35,6 +39,8 @@ def device_key(data_dir: Path) -> Ed25519PrivateKey:
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
-def public_key_hex(key: Ed25519PrivateKey) -> str:
+def public_key_hex(key: "Ed25519PrivateKey") -> str:
     """The public half of a key, as hex."""
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from server import profiles
 from server.classes import class_for, learner_in
+from server.i18n import N_, ngettext, translate
 from server.models import Account, Answer, Event, LearnerStat, Lesson, PackVersion, Skill, Unit
 from server.models.base import utcnow
 from server.progress_report import LearnerReport, learner_report
@@ -47,8 +48,13 @@ class LearnerView:
     days_active: int  # in the last ACTIVE_WINDOW_DAYS days
 
     @property
+    def language(self) -> str:
+        """The language the family reads: the learner's own choice, else the school's."""
+        return (self.learner.profile or {}).get("language") or self.classroom.school.language or "en"
+
+    @property
     def summary(self) -> list[str]:
-        """The parent report's sentences."""
+        """The parent report's sentences (in the language of the page being made)."""
         return parent_sentences(self.learner.display_name, self.answers, self.correct, self.days_active,
                                 [s.title for p in self.report.packs for s in p.mastered],
                                 [s.title for s in self.report.in_progress])
@@ -62,18 +68,36 @@ def describe_event(kind: str, payload: dict, titles: dict) -> str:
 
     def title(of: str, ref: str | None) -> str:
         return titles.get((of, pack, ref), ref or "?")
+
+    def say(message: str, **params) -> str:
+        return translate(message) % params if params else translate(message)
+    skill, lesson = title("skill", payload.get("skill_id")), title("lesson", payload.get("lesson_id"))
     if kind == "answer":
-        result = "right" if payload.get("correct") else "not right"
-        return f"Answered a question on {title('skill', payload.get('skill_id'))}: {result}"
-    if kind in ("lesson_opened", "lesson_finished"):
-        verb = "Opened" if kind == "lesson_opened" else "Finished"
-        return f"{verb} the lesson “{title('lesson', payload.get('lesson_id'))}”"
+        if payload.get("correct"):
+            return say(N_("Answered a question on %(skill)s: right"), skill=skill)
+        return say(N_("Answered a question on %(skill)s: not right"), skill=skill)
+    if kind == "lesson_opened":
+        return say(N_("Opened the lesson “%(lesson)s”"), lesson=lesson)
+    if kind == "lesson_finished":
+        return say(N_("Finished the lesson “%(lesson)s”"), lesson=lesson)
     if kind == "mastered":
-        return f"Mastered {title('skill', payload.get('skill_id'))}"
+        return say(N_("Mastered %(skill)s"), skill=skill)
     if kind == "goal_set":
-        return f"Set a weekly goal of {payload.get('weekly_answers')} answers"
+        return say(N_("Set a weekly goal of %(num)s answers"), num=payload.get("weekly_answers"))
     if kind == "reflection":
-        return f"Wrote a reflection on “{title('unit', payload.get('unit_id'))}”"
+        return say(N_("Wrote a reflection on “%(unit)s”"), unit=title("unit", payload.get("unit_id")))
+    if kind == "post":
+        if payload.get("parent_id"):
+            return say(N_("Answered a classmate’s question on “%(lesson)s”"), lesson=lesson)
+        return say(N_("Asked the class a question on “%(lesson)s”"), lesson=lesson)
+    if kind == "post_deleted":
+        return say(N_("Deleted one of their posts"))
+    if kind == "handed_in":
+        if payload.get("source") == "project":
+            return say(N_("Handed in work for the project “%(title)s”"), title=payload.get("project_title", "?"))
+        return say(N_("Answered an open question on %(skill)s (sent to the coach)"), skill=skill)
+    if kind == "work_reviewed":
+        return say(N_("Got feedback from the coach on handed-in work"))
     return kind.replace("_", " ").capitalize()
 
 
@@ -81,14 +105,19 @@ def parent_sentences(name: str, answers: int, correct: int, days_active: int,
                      mastered: list[str], working_on: list[str]) -> list[str]:
     """A short report a family can read: what the learner did, can do, and is working on."""
     if not answers:
-        return [f"{name} has not answered practice questions on Lantern yet."]
-    lines = [f"{name} answered {answers} practice question{'s' if answers != 1 else ''} and got "
-             f"{correct} right. {name} practised on {days_active} of the last {ACTIVE_WINDOW_DAYS} days."]
+        return [translate(N_("%(name)s has not answered practice questions on Lantern yet.")) % {"name": name}]
+    lines = [ngettext("%(name)s answered %(num)d practice question and got %(right)d right.",
+                      "%(name)s answered %(num)d practice questions and got %(right)d right.",
+                      answers, name=name, right=correct) + " "
+             + translate(N_("%(name)s practised on %(days)d of the last %(window)d days.")) % {
+                 "name": name, "days": days_active, "window": ACTIVE_WINDOW_DAYS}]
     if mastered:
-        lines.append(f"{name} has mastered: {', '.join(mastered)}.")
+        lines.append(translate(N_("%(name)s has mastered: %(skills)s.")) % {
+            "name": name, "skills": ", ".join(mastered)})
     if working_on:
-        lines.append(f"{name} is now working on: {', '.join(working_on)}.")
-    lines.append("You can help by asking them to explain one thing they learned this week.")
+        lines.append(translate(N_("%(name)s is now working on: %(skills)s.")) % {
+            "name": name, "skills": ", ".join(working_on)})
+    lines.append(translate(N_("You can help by asking them to explain one thing they learned this week.")))
     return lines
 
 

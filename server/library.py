@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from server.errors import NotFound
+from server.i18n import N_
 from server.models import Item, Lesson, PackVersion, Skill, Unit
 
 
@@ -28,9 +29,14 @@ class LessonPage:
     next: LessonLink | None
 
 
+# Every column but the manifest: pages never read it, and parsing a large pack's manifest (its whole
+# lesson list, as JSON) on every request cost more than the query.
+PAGE_COLUMNS = [f for f in PackVersion._meta.sorted_fields if f.name != "manifest"]
+
+
 def list_packs(preferred_language: str | None = None) -> tuple[list[PackVersion], list[PackVersion]]:
     """Active packs split into (in the preferred language, others), each by title."""
-    packs = list(PackVersion.select().where(PackVersion.is_active).order_by(PackVersion.title))
+    packs = list(PackVersion.select(*PAGE_COLUMNS).where(PackVersion.is_active).order_by(PackVersion.title))
     if not preferred_language:
         return packs, []
     primary = preferred_language.split("-")[0]
@@ -40,9 +46,9 @@ def list_packs(preferred_language: str | None = None) -> tuple[list[PackVersion]
 
 def get_pack(pack_id: str) -> PackVersion:
     """The active version of a pack, or NotFound."""
-    pack = PackVersion.get_or_none((PackVersion.pack_id == pack_id) & PackVersion.is_active)
+    pack = PackVersion.select(*PAGE_COLUMNS).where((PackVersion.pack_id == pack_id) & PackVersion.is_active).first()
     if pack is None:
-        raise NotFound("This pack is not installed on this server.")
+        raise NotFound(N_("This pack is not installed on this server."))
     return pack
 
 
@@ -66,7 +72,7 @@ def lesson_page(pack_id: str, lesson_id: str) -> LessonPage:
     lesson = (Lesson.select(Lesson, Unit).join(Unit)
               .where((Lesson.pack_version == pack) & (Lesson.lesson_id == lesson_id)).first())
     if lesson is None:
-        raise NotFound("This lesson is not in the pack.")
+        raise NotFound(N_("This lesson is not in the pack."))
     around = (Lesson.select(Lesson.lesson_id, Lesson.title, Lesson.position)
               .where((Lesson.pack_version == pack)
                      & (Lesson.position.between(lesson.position - 1, lesson.position + 1))))

@@ -5,8 +5,11 @@ and every answer is an event recorded through `progress.record_event`.
 """
 from dataclasses import dataclass
 
+from flask import g, has_request_context
+
 from server import learner_model, mastery, review
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.i18n import N_
 from server.ids import uuid7
 from server.library import get_pack
 from server.models import Answer, Item, ItemStat, LearnerStat, PackVersion, Skill, SkillState
@@ -49,13 +52,56 @@ class AnswerResult:
 
 
 def skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
-    """Every skill of a pack with this learner's standing on it, in pack order."""
-    skills = list(Skill.select().where(Skill.pack_version == pack).order_by(Skill.position))
+    """Every skill of a pack with this learner's standing on it, in pack order.
+
+    Computed once per request (kept on flask.g, dropped by `forget_statuses` after an answer is recorded);
+    outside a request, every call reads the database."""
+    cache = g.setdefault("skill_statuses", {}) if has_request_context() else {}
+    key = (learner_id, pack.id)
+    if key not in cache:
+        cache[key] = _skill_statuses(learner_id, pack)
+    return list(cache[key])
+
+
+def forget_statuses() -> None:
+    """Drop this request's cached skill statuses (after recording an answer)."""
+    if has_request_context():
+        g.pop("skill_statuses", None)
+
+
+@dataclass(frozen=True)
+class _SkillRow:
+    skill_id: str
+    title: str
+    prerequisites: tuple[str, ...]
+    mastery: dict | None
+
+
+# A pack version's skills and item counts never change once it is installed: kept per version, keyed so a
+# removed and re-imported version (whose row id SQLite may reuse) is read again. Bounded.
+_PACK_SKILLS: dict[tuple, tuple[list[_SkillRow], dict[str, int]]] = {}
+_PACK_SKILLS_MAX = 64
+
+
+def _pack_skills(pack: PackVersion) -> tuple[list[_SkillRow], dict[str, int]]:
+    key = (pack.id, pack.pack_id, pack.version, pack.imported_at)
+    cached = _PACK_SKILLS.get(key)
+    if cached is None:
+        skills = [_SkillRow(s.skill_id, s.title, tuple(s.prerequisites or ()), s.mastery)
+                  for s in Skill.select().where(Skill.pack_version == pack).order_by(Skill.position)]
+        counts: dict[str, int] = {}
+        for item in Item.select(Item.skill_id).where(Item.pack_version == pack):
+            counts[item.skill_id] = counts.get(item.skill_id, 0) + 1
+        if len(_PACK_SKILLS) >= _PACK_SKILLS_MAX:
+            _PACK_SKILLS.clear()
+        cached = _PACK_SKILLS[key] = (skills, counts)
+    return cached
+
+
+def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
+    skills, counts = _pack_skills(pack)
     states = {s.skill_id: s for s in SkillState.select().where(
         (SkillState.learner_id == learner_id) & (SkillState.pack_id == pack.pack_id))}
-    counts = {}
-    for item in Item.select(Item.skill_id).where(Item.pack_version == pack):
-        counts[item.skill_id] = counts.get(item.skill_id, 0) + 1
     titles = {s.skill_id: s.title for s in skills}
     mastered = {sid for sid, st in states.items() if st.mastered_at}
     now = utcnow()
@@ -83,7 +129,7 @@ def skill_status(learner_id: str, pack: PackVersion, skill_id: str) -> SkillStat
     for status in skill_statuses(learner_id, pack):
         if status.skill_id == skill_id:
             return status
-    raise NotFound("This skill is not in the pack.")
+    raise NotFound(N_("This skill is not in the pack."))
 
 
 def next_question(learner_id: str, pack_id: str, skill_id: str) -> Question:
@@ -94,7 +140,7 @@ def next_question(learner_id: str, pack_id: str, skill_id: str) -> Question:
     items = list(Item.select().where((Item.pack_version == pack) & (Item.skill_id == skill_id)
                                      & Item.kind.not_in(("essay", "description"))))
     if not items:
-        raise NotFound("This skill has no practice questions yet.")
+        raise NotFound(N_("This skill has no practice questions yet."))
     stats = {s.item_id: s for s in ItemStat.select().where(
         (ItemStat.pack_id == pack_id) & ItemStat.item_id.in_([i.item_id for i in items]))}
     candidates = [learner_model.Candidate(i.item_id, stats[i.item_id].difficulty if i.item_id in stats
@@ -120,18 +166,27 @@ def question_for_item(learner_id: str, pack_id: str, item_id: str) -> Question:
 
 def _refuse_locked(status: SkillStatus) -> None:
     if status.state == "locked":
-        raise Forbidden(f"“{status.title}” is locked. Master {' and '.join(status.missing)} first.")
+        raise Forbidden(N_("“%(skill)s” is locked. Master %(missing)s first."), skill=status.title,
+                        missing=", ".join(status.missing))
 
 
 def _item(pack: PackVersion, item_id: str) -> Item:
     item = Item.get_or_none((Item.pack_version == pack) & (Item.item_id == item_id))
     if item is None:
-        raise NotFound("This question is not in the pack.")
+        raise NotFound(N_("This question is not in the pack."))
     return item
 
 
 def submit_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str, form: dict) -> AnswerResult:
     """Check an answer, record it as an event (once, however often it is sent), and report."""
+    pack, item, result, is_new = record_answer(learner_id, pack_id, item_id, attempt_id, form)
+    return answer_result(learner_id, pack, item, attempt_id, result, is_new)
+
+
+def record_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str,
+                  form: dict) -> tuple[PackVersion, Item, Grade, bool]:
+    """Check an answer and record it as an event (once, however often it is sent); no report (the answer
+    view redirects to the result page, which builds its own). (pack, item, grade, is_new)."""
     pack = get_pack(pack_id)
     item = _item(pack, item_id)
     if item.skill_id:
@@ -141,15 +196,18 @@ def submit_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str, 
     payload = {"pack_id": pack_id, "item_id": item_id, "skill_id": item.skill_id,
                "correct": result.is_correct, "score": round(result.score, 4),
                "response": _response_text(response), "version": pack.version}
-    _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
-    return answer_result(learner_id, pack, item, attempt_id, result, is_new)
+    try:
+        _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
+    finally:
+        forget_statuses()
+    return pack, item, result, is_new
 
 
 def answer_result(learner_id, pack, item, attempt_id, result: Grade | None = None, is_new=False) -> AnswerResult:
     """The result page's data for an answer already recorded."""
     answer = Answer.get_or_none((Answer.event_id == attempt_id) & (Answer.learner_id == learner_id))
     if answer is None:
-        raise NotFound("This answer was not found.")
+        raise NotFound(N_("This answer was not found."))
     if result is None:
         result = grade(item.data, _parse_response_text(answer.response, item.kind))
     history = (Answer.select(Answer.is_correct).where(
@@ -172,7 +230,7 @@ def _clean_response(form: dict[str, list[str]], kind: str) -> dict:
             continue
         values = values if isinstance(values, list) else [values]
         if sum(len(v) for v in values) > MAX_RESPONSE_CHARS:
-            raise InvalidInput("That answer is too long.", field=key)
+            raise InvalidInput(N_("That answer is too long."), field=key)
         values = [v.replace("\x00", "") for v in values]
         cleaned[key[:40]] = values if kind == "multiple" and key == "answer" else values[0]
     return cleaned

@@ -1,8 +1,11 @@
 """A learner's data, theirs: export it (JSON and CSV) and erase it (events included).
 
-Erasure removes every event and summary of the learner here, ends their sessions, blanks the
-account, and leaves one `erased` event (no personal data) so sync erases the learner on the hub.
+Erasure removes every event and summary of the learner here (hand-ins, plans, proposals and the
+upload files no one else refers to included), ends their sessions, blanks the account, and leaves one `erased` event (no personal data) so sync erases the learner on the hub.
 """
+from pathlib import Path
+
+from server import buddies, discussion, handins, uploads
 from server.csv_files import write_csv
 from server.db import database
 from server.errors import NotFound
@@ -37,6 +40,9 @@ def export_learner(account: Account) -> dict:
                     "review_due": s.review_due and s.review_due.isoformat(timespec="seconds")}
                    for s in SkillState.select().where(SkillState.learner_id == account.id)],
         "events": [event_to_wire(e) for e in events],
+        "hand_ins": handins.export_rows(account.id),
+        "posts": discussion.posts_of(account.id),
+        "study_buddies": buddies.pairs_of(account.id),
     }
 
 
@@ -49,9 +55,13 @@ def answers_csv(account: Account) -> bytes:
     return write_csv(rows)
 
 
-def erase_learner(account: Account, actor: Account) -> int:
-    """Erase a learner here and queue the erasure for the hub; return the events removed."""
+def erase_learner(account: Account, actor: Account, data_dir: Path | None = None) -> int:
+    """Erase a learner here and queue the erasure for the hub; return the events removed.
+    With `data_dir`, the learner's upload files are deleted too (after the database commit)."""
     with database.atomic():
+        orphans = handins.forget_learner(account.id)
+        discussion.erase_posts(account.id)
+        buddies.erase_pairs(account.id)
         event_ids = [e.id for e in Event.select(Event.id).where(Event.learner_id == account.id)]
         for start in range(0, len(event_ids), 500):
             Outbox.delete().where(Outbox.event_id.in_(event_ids[start:start + 500])).execute()
@@ -67,4 +77,6 @@ def erase_learner(account: Account, actor: Account) -> int:
         account.deleted, account.version, account.updated_at = True, account.version + 1, utcnow()
         account.save()
         AuditEntry.create(actor=actor.id, action="erase_learner", detail={"learner": account.id, "events": removed})
+    if data_dir is not None:
+        uploads.remove_blobs(data_dir, orphans)
     return removed

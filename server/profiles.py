@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from server.db import database
 from server.errors import InvalidInput, NotFound
+from server.i18n import N_
 from server.models import Account, Answer, Classroom
 from server.models.base import utcnow
 from server.progress import record_event
@@ -28,16 +29,16 @@ def update_profile(account: Account, form) -> dict:
     profile = profile_of(account)
     language = form.get("language", "")
     if language not in {code for code, _ in CHOICES["language"]}:
-        raise InvalidInput("Please choose a language from the list.", field="language")
+        raise InvalidInput(N_("Please choose a language from the list."), field="language")
     size = form.get("text_size", "normal")
     if size not in {code for code, _ in CHOICES["text_size"]}:
-        raise InvalidInput("Please choose a text size from the list.", field="text_size")
+        raise InvalidInput(N_("Please choose a text size from the list."), field="text_size")
     try:
         goal = int(form.get("weekly_goal", profile["weekly_goal"]))
     except ValueError:
-        raise InvalidInput("The weekly goal must be a number of answers, like 50.", field="weekly_goal") from None
+        raise InvalidInput(N_("The weekly goal must be a number of answers, like 50."), field="weekly_goal") from None
     if not 1 <= goal <= 1000:
-        raise InvalidInput("The weekly goal must be between 1 and 1000 answers.", field="weekly_goal")
+        raise InvalidInput(N_("The weekly goal must be between 1 and 1000 answers."), field="weekly_goal")
     new = {**profile, "language": language, "text_size": size, "weekly_goal": goal,
            "interests": [i for i in form.getlist("interests") if i in CHOICES["interests"]]}
     for flag in ("high_contrast", "more_spacing", "reduced_motion", "captions", "low_data"):
@@ -76,7 +77,7 @@ def class_roster(class_id: str) -> tuple[Classroom, list[Account]]:
     """A class and its learners (display names only are shown)."""
     classroom = Classroom.get_or_none((Classroom.id == class_id) & ~Classroom.deleted)
     if classroom is None:
-        raise NotFound("This class does not exist.")
+        raise NotFound(N_("This class does not exist."))
     learners = list(Account.select(Account.username, Account.display_name)
                     .where((Account.classroom == classroom) & (Account.role == "learner") & ~Account.deleted)
                     .order_by(Account.display_name))

@@ -6,15 +6,17 @@ event id seen before changes nothing (a double submit or a repeated sync counts 
 """
 from datetime import datetime
 
-from server import identity, learner_model, mastery, review
+from server import discussion, handin_events, identity, learner_model, mastery, review
 from server.db import database
 from server.errors import InvalidInput
+from server.i18n import N_
 from server.ids import is_uuid, uuid7
 from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat, LessonProgress,
                            Outbox, PackVersion, Skill, SkillState)
 from server.models.base import utcnow
 
-KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "erased"}
+KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "erased",
+         "post", "post_deleted", "handed_in", "work_reviewed"}
 
 
 def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | None = None,
@@ -25,13 +27,13 @@ def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | N
         raise InvalidInput(f"unknown event kind {kind!r}")
     event_id = event_id or uuid7()
     if not is_uuid(event_id):
-        raise InvalidInput("This form has expired. Please open the question again.")
+        raise InvalidInput(N_("This form has expired. Please open the question again."))
     with database.atomic():
         device_id = device_id or identity.device_id()
         existing = Event.get_or_none(Event.id == event_id)
         if existing is not None:
             if existing.learner_id != learner_id:
-                raise InvalidInput("This form has expired. Please open the question again.")
+                raise InvalidInput(N_("This form has expired. Please open the question again."))
             return existing, False
         event = Event.create(id=event_id, device_id=device_id, learner_id=learner_id, kind=kind,
                              payload=payload, created_at=at or utcnow())
@@ -64,6 +66,10 @@ def apply_event(event: Event) -> dict | None:
             _save(row, LessonProgress, learner_id=row.learner_id, pack_id=row.pack_id, lesson_id=row.lesson_id)
     elif event.kind == "answer":
         return _apply_answer(event)
+    elif event.kind in ("post", "post_deleted"):
+        discussion.apply_post_event(event)
+    elif event.kind in handin_events.KINDS:
+        handin_events.apply_handin_event(event)
     return None
 
 
@@ -76,18 +82,20 @@ def _save(row, model, **key) -> None:
     query.execute()
 
 
+def _answer_row(event_id: str, learner_id: str, p: dict, at: datetime) -> dict:
+    """The Answer row for an answer event."""
+    return {"event_id": event_id, "learner_id": learner_id, "pack_id": p["pack_id"], "item_id": p["item_id"],
+            "skill_id": p.get("skill_id"), "is_correct": bool(p["correct"]), "score": float(p.get("score", 0)),
+            "response": str(p.get("response", ""))[:500], "answered_at": at}
+
+
 def _apply_answer(event: Event) -> dict | None:
     p = event.payload
     correct, at = bool(p["correct"]), event.created_at
-    Answer.insert(event_id=event.id, learner_id=event.learner_id, pack_id=p["pack_id"], item_id=p["item_id"],
-                  skill_id=p.get("skill_id"), is_correct=correct, score=float(p.get("score", 0)),
-                  response=str(p.get("response", ""))[:500], answered_at=at).on_conflict_ignore().execute()
+    Answer.insert(**_answer_row(event.id, event.learner_id, p, at)).on_conflict_ignore().execute()
     learner, _ = LearnerStat.get_or_create(learner_id=event.learner_id)
     item, _ = ItemStat.get_or_create(pack_id=p["pack_id"], item_id=p["item_id"])
-    learner.ability, item.difficulty = learner_model.update(learner.ability, item.difficulty,
-                                                            item.attempts, correct)
-    item.attempts, item.correct = item.attempts + 1, item.correct + int(correct)
-    learner.answers, learner.correct, learner.last_active = learner.answers + 1, learner.correct + int(correct), at
+    _fold_answer(learner, item, correct, at)
     learner.save()
     _save(item, ItemStat, pack_id=item.pack_id, item_id=item.item_id)
     if p.get("skill_id"):
@@ -95,8 +103,23 @@ def _apply_answer(event: Event) -> dict | None:
     return None
 
 
+def _fold_answer(learner: LearnerStat, item: ItemStat, correct: bool, at: datetime) -> None:
+    """One answer's effect on the learner's and the item's stats (live and in `rebuild_all` alike)."""
+    learner.ability, item.difficulty = learner_model.update(learner.ability, item.difficulty,
+                                                            item.attempts, correct)
+    item.attempts, item.correct = item.attempts + 1, item.correct + int(correct)
+    learner.answers, learner.correct, learner.last_active = learner.answers + 1, learner.correct + int(correct), at
+
+
 def _apply_skill(learner_id: str, pack_id: str, skill_id: str, correct: bool, at: datetime) -> dict | None:
     state, _ = SkillState.get_or_create(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
+    just_mastered = _fold_skill(state, skill_rule(pack_id, skill_id), correct, at)
+    _save(state, SkillState, learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
+    return just_mastered
+
+
+def _fold_skill(state: SkillState, rule: dict | None, correct: bool, at: datetime) -> dict | None:
+    """One answer's effect on a skill state; the 'mastered' payload if it was just mastered."""
     state.attempts += 1
     state.correct += int(correct)
     state.streak = state.streak + 1 if correct else 0
@@ -104,13 +127,12 @@ def _apply_skill(learner_id: str, pack_id: str, skill_id: str, correct: bool, at
     state.recent = (state.recent + [int(correct)])[-mastery.RECENT_KEPT:]
     state.last_answer_at = at
     just_mastered = None
-    if state.mastered_at is None and mastery.is_mastered(state.recent, skill_rule(pack_id, skill_id)):
+    if state.mastered_at is None and mastery.is_mastered(state.recent, rule):
         state.mastered_at = at
         state.review_card, state.review_due = review.start_reviews(at)
-        just_mastered = {"pack_id": pack_id, "skill_id": skill_id}
+        just_mastered = {"pack_id": state.pack_id, "skill_id": state.skill_id}
     elif state.review_card and review.is_due(state.review_due, at):
         state.review_card, state.review_due = review.review(state.review_card, correct, at)
-    _save(state, SkillState, learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
     return just_mastered
 
 
@@ -122,13 +144,76 @@ def skill_rule(pack_id: str, skill_id: str) -> dict | None:
     return skill.mastery if skill else None
 
 
+REBUILD_BATCH = 500  # rows per INSERT: well under SQLite's limit on bound variables
+
+
 def rebuild_all() -> int:
-    """Recompute every derived table from the event log; return the number of events replayed."""
+    """Recompute every derived table from the event log; return the number of events replayed.
+
+    Lessons and answers are replayed in memory with the same fold functions as live events
+    (`_fold_answer`, `_fold_skill`), then each derived table is written with batched INSERTs;
+    other kinds go through `apply_event`. All in one transaction: a failed rebuild changes nothing.
+    """
     count = 0
+    learners: dict[str, LearnerStat] = {}
+    items: dict[tuple, ItemStat] = {}
+    states: dict[tuple, SkillState] = {}
+    lessons: dict[tuple, LessonProgress] = {}
+    rules: dict[tuple, dict | None] = {}
+    answers: list[dict] = []
     with database.atomic():
         for model in DERIVED_MODELS:
             model.delete().execute()
-        for event in Event.select().where(Event.kind != "mastered").order_by(Event.created_at, Event.id).iterator():
-            apply_event(event)
+        handin_events.clear_derived()
+        names = list(Event._meta.fields)
+        events = (Event.select().where(Event.kind != "mastered").order_by(Event.created_at, Event.id)
+                  .dicts().iterator())
+        for event in events:
+            event_id, learner_id, kind = event["id"], event["learner_id"], event["kind"]
+            payload, at = event["payload"], event["created_at"]
             count += 1
+            if kind == "answer":
+                answers.append(_answer_row(event_id, learner_id, payload, at))
+                if len(answers) >= REBUILD_BATCH:
+                    _insert_rows(Answer, answers)
+                    answers = []
+                correct, pack_id = bool(payload["correct"]), payload["pack_id"]
+                learner = learners.get(learner_id) or learners.setdefault(learner_id, LearnerStat(learner_id=learner_id))
+                key = (pack_id, payload["item_id"])
+                item = items.get(key) or items.setdefault(key, ItemStat(pack_id=key[0], item_id=key[1]))
+                _fold_answer(learner, item, correct, at)
+                skill_id = payload.get("skill_id")
+                if skill_id:
+                    key = (learner_id, pack_id, skill_id)
+                    state = states.get(key) or states.setdefault(
+                        key, SkillState(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id))
+                    if (pack_id, skill_id) not in rules:
+                        rules[(pack_id, skill_id)] = skill_rule(pack_id, skill_id)
+                    _fold_skill(state, rules[(pack_id, skill_id)], correct, at)
+            elif kind in ("lesson_opened", "lesson_finished"):
+                key = (learner_id, payload["pack_id"], payload["lesson_id"])
+                row = lessons.get(key) or lessons.setdefault(
+                    key, LessonProgress(learner_id=key[0], pack_id=key[1], lesson_id=key[2]))
+                field = "opened_at" if kind == "lesson_opened" else "finished_at"
+                if getattr(row, field) is None:
+                    setattr(row, field, at)
+            else:
+                apply_event(Event(**{name: event[name] for name in names}))
+        _insert_rows(Answer, answers)
+        for model, rows in ((LearnerStat, learners), (ItemStat, items), (SkillState, states),
+                            (LessonProgress, lessons)):
+            fields = list(model._meta.fields)
+            _insert_rows(model, [{f: getattr(row, f) for f in fields} for row in rows.values()])
     return count
+
+
+def _insert_rows(model, rows: list[dict]) -> None:
+    """INSERT rows (dicts by field name) into an emptied table, in batches of one prepared statement
+    (peewee's insert_many spent most of a rebuild building SQL text); values converted by each field."""
+    fields = list(model._meta.fields.values())
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([database.param] * len(fields))
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+    for start in range(0, len(rows), REBUILD_BATCH):
+        values = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows[start:start + REBUILD_BATCH]]
+        database.cursor().executemany(sql, values)

@@ -7,6 +7,7 @@ The learner picks; nothing here forces a path.
 from dataclasses import dataclass
 from datetime import date
 
+from server.library import PAGE_COLUMNS
 from server.models import Account, Assignment, Lesson, LessonProgress, PackVersion
 from server.models.base import utcnow
 from server.practice import SkillStatus, skill_statuses
@@ -48,7 +49,7 @@ def suggest(learner: Account, limit: int = 3) -> list[Suggestion]:
 
 
 def _packs_for(learner: Account) -> list[PackVersion]:
-    packs = list(PackVersion.select().where(PackVersion.is_active).order_by(PackVersion.title))
+    packs = list(PackVersion.select(*PAGE_COLUMNS).where(PackVersion.is_active).order_by(PackVersion.title))
     language = (learner.profile or {}).get("language")
     return sorted(packs, key=lambda p: (p.language.split("-")[0] != language, p.title)) if language else packs
 

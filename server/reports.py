@@ -11,6 +11,7 @@ from datetime import datetime
 from peewee import fn
 
 from server.classes import class_for, learner_ids_query, learners_query
+from server.i18n import N_, translate
 from server.models import Account, Lesson, LearnerStat, PackVersion, Skill, SkillState
 from server.models.base import utcnow
 
@@ -18,8 +19,9 @@ STUCK_WRONG_IN_A_ROW = 3  # this many wrong answers in a row on a skill: the lea
 INACTIVE_DAYS = 7  # no answer for this many days: check in
 OVERDUE_DAYS = 7  # a review this many days late: the skill is slipping
 STATES = {  # state → (icon, words); icons always come with words, never colour alone
-    "mastered": ("✔", "Mastered"), "review_due": ("↻", "Review due"), "struggling": ("⚠", "Struggling"),
-    "in_progress": ("◐", "In progress"), "new": ("○", "Not started"), "locked": ("🔒", "Locked"),
+    "mastered": ("✔", N_("Mastered")), "review_due": ("↻", N_("Review due")),
+    "struggling": ("⚠", N_("Struggling")), "in_progress": ("◐", N_("In progress")),
+    "new": ("○", N_("Not started")), "locked": ("🔒", N_("Locked")),
 }
 
 
@@ -40,11 +42,12 @@ class Cell:
     @property
     def words(self) -> str:
         """The state in words, with the numbers a coach needs (for cells, CSV and screen readers)."""
-        icon, name = STATES[self.state]
+        name = translate(STATES[self.state][1])
         if self.state == "struggling":
-            return f"{name}: {self.wrong_streak} wrong in a row"
+            return translate(N_("%(state)s: %(num)d wrong in a row")) % {"state": name, "num": self.wrong_streak}
         if self.state == "in_progress":
-            return f"{name}: {self.correct} right of {self.attempts}"
+            return translate(N_("%(state)s: %(right)d right of %(num)d")) % {
+                "state": name, "right": self.correct, "num": self.attempts}
         return name
 
 
@@ -156,24 +159,28 @@ def help_notes(rows: list[LearnerRow], skills: list[SkillColumn], now: datetime)
             late = days_since(cell.review_due, now) if cell.state == "review_due" else None
             if late is not None and late > OVERDUE_DAYS:
                 notes.append(((1, -late), HelpNote(
-                    row.learner_id, row.name, "overdue", f"review of {skill.title} is {late} days late",
-                    f"assign practice on {skill.title}", f"skill:{skill.skill_id}")))
+                    row.learner_id, row.name, "overdue",
+                    translate(N_("review of %(skill)s is %(days)d days late")) % {"skill": skill.title, "days": late},
+                    translate(N_("assign practice on %(skill)s")) % {"skill": skill.title}, f"skill:{skill.skill_id}")))
         idle = days_since(row.last_active, now)
         if idle is not None and idle >= INACTIVE_DAYS:
-            notes.append(((2, -idle), _idle_note(row, skills, f"no practice for {idle} days", "inactive")))
+            notes.append(((2, -idle), _idle_note(
+                row, skills, translate(N_("no practice for %(days)d days")) % {"days": idle}, "inactive")))
         elif idle is None and class_started:
-            notes.append(((3, 0), _idle_note(row, skills, "has not answered a question yet", "not_started")))
+            notes.append(((3, 0), _idle_note(row, skills, translate(N_("has not answered a question yet")),
+                                             "not_started")))
     return [note for _, note in sorted(notes, key=lambda pair: (pair[0], pair[1].name))]
 
 
 def _stuck_note(row: LearnerRow, skill: SkillColumn, cell: Cell) -> HelpNote:
-    reason = f"{cell.wrong_streak} wrong in a row on {skill.title}"
+    reason = translate(N_("%(num)d wrong in a row on %(skill)s")) % {"num": cell.wrong_streak, "skill": skill.title}
     if skill.lesson:
         return HelpNote(row.learner_id, row.name, "stuck", reason,
-                        f"assign the lesson “{skill.lesson.title}” that teaches {skill.title}",
+                        translate(N_("assign the lesson “%(lesson)s” that teaches %(skill)s")) % {
+                            "lesson": skill.lesson.title, "skill": skill.title},
                         f"lesson:{skill.lesson.lesson_id}")
     return HelpNote(row.learner_id, row.name, "stuck", reason,
-                    f"sit with them for a few of the {skill.title} questions", None)
+                    translate(N_("sit with them for a few of the %(skill)s questions")) % {"skill": skill.title}, None)
 
 
 def _idle_note(row: LearnerRow, skills: list[SkillColumn], reason: str, kind: str) -> HelpNote:
@@ -182,9 +189,10 @@ def _idle_note(row: LearnerRow, skills: list[SkillColumn], reason: str, kind: st
                    if cell.state in ("in_progress", "struggling", "new")]
     open_skills.sort(key=lambda pair: pair[0].state == "new")
     if not open_skills:
-        return HelpNote(row.learner_id, row.name, kind, reason, "check in with them", None)
+        return HelpNote(row.learner_id, row.name, kind, reason, translate(N_("check in with them")), None)
     skill = open_skills[0][1]
-    return HelpNote(row.learner_id, row.name, kind, reason, f"check in, and assign practice on {skill.title}",
+    return HelpNote(row.learner_id, row.name, kind, reason,
+                    translate(N_("check in, and assign practice on %(skill)s")) % {"skill": skill.title},
                     f"skill:{skill.skill_id}")
 
 

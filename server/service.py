@@ -1,5 +1,20 @@
-"""Running Lantern as a system service (systemd): the unit file install.sh --service writes."""
+"""Running Lantern as a system service (systemd): the unit file install.sh --service writes, and the
+waitress settings and descriptor limit `lantern serve` uses."""
+import logging
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Open HTTP connections at once. Phones hold idle keep-alive connections while their learners read, and a
+# browser may open several per host, so this must be several times the phones expected; each costs a file
+# descriptor and a few KiB. 1,000 paced learners got only 498 in at the old limit of 500 (docs/performance.md).
+DEFAULT_CONNECTION_LIMIT = 2000
+# Seconds a connection may sit idle before waitress closes it: longer than a learner's pause on a page, short
+# enough that phones that left free their slot (waitress's default is 120 s).
+DEFAULT_IDLE_TIMEOUT = 60
+# Descriptors besides the connections: the database and its WAL, the search index, blobs being sent, logs.
+SPARE_DESCRIPTORS = 256
+UNIT_NOFILE = 8192  # LimitNOFILE in the unit: the default limit plus spare descriptors, with room to raise it
 
 UNIT_TEMPLATE = """\
 [Unit]
@@ -23,13 +38,17 @@ Restart=on-failure
 RestartSec=3
 StartLimitIntervalSec=300
 StartLimitBurst=20
-# Least privilege: only the data folder is writable.
+# Least privilege: only the data folder (and USB sticks) can be written.
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths={data}
+# USB sticks too (backups and results for the hub); '-' means the folder may not exist.
+ReadWritePaths=-/media -/mnt -/run/media
 PrivateTmp=yes
 MemoryMax=400M
+# One descriptor per open connection (--connection-limit, default {connections}) plus files; systemd's default is 1,024.
+LimitNOFILE={nofile}
 
 [Install]
 WantedBy=multi-user.target
@@ -39,4 +58,42 @@ WantedBy=multi-user.target
 def systemd_unit(lantern: Path, data_dir: Path, user: str = "lantern", port: int = 8080) -> str:
     """The text of lantern.service for this checkout."""
     docs = Path(lantern).resolve().parents[2] / "docs" / "operator-guide.md"
-    return UNIT_TEMPLATE.format(lantern=lantern, data=data_dir, user=user, port=port, docs=docs)
+    return UNIT_TEMPLATE.format(lantern=lantern, data=data_dir, user=user, port=port, docs=docs,
+                                connections=DEFAULT_CONNECTION_LIMIT, nofile=UNIT_NOFILE)
+
+
+def waitress_options(connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+                     idle_timeout: int = DEFAULT_IDLE_TIMEOUT) -> dict:
+    """Keyword arguments for waitress.serve, after raising the descriptor limit to fit the connections.
+
+    poll() instead of select(): no 1,024-descriptor ceiling. If the hard descriptor limit is too low for
+    the connections asked for, the connection limit is lowered to fit (with a warning) rather than letting
+    accept() fail with "too many open files" under load.
+    """
+    if connection_limit < 1 or idle_timeout < 1:
+        raise ValueError("The connection limit and the idle timeout must be at least 1.")
+    available = raise_descriptor_limit(connection_limit + SPARE_DESCRIPTORS)
+    if available is not None and available - SPARE_DESCRIPTORS < connection_limit:
+        fitted = max(available - SPARE_DESCRIPTORS, 50)
+        log.warning("Only %d file descriptors are allowed; serving at most %d connections, not %d "
+                    "(raise LimitNOFILE / ulimit -n)", available, fitted, connection_limit)
+        connection_limit = fitted
+    return {"connection_limit": connection_limit, "channel_timeout": idle_timeout, "asyncore_use_poll": True}
+
+
+def raise_descriptor_limit(wanted: int) -> int | None:
+    """Raise this process's soft limit on open files towards `wanted` (never above the hard limit, never
+    lower than it is); the soft limit afterwards, or None where there are no such limits."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return None if soft == resource.RLIM_INFINITY else soft

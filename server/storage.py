@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 from server.errors import StorageFull
+from server.i18n import N_
 
 
 def free_bytes(path: Path) -> int:
@@ -14,6 +15,6 @@ def ensure_free_space(path: Path, reserve: int, needed: int = 0) -> None:
     """Raise StorageFull unless `needed` bytes fit while keeping `reserve` bytes free."""
     free = free_bytes(path)
     if free - needed < reserve:
-        raise StorageFull(
-            f"The storage is nearly full ({free // 1024**2} MB free). New work cannot be saved "
-            "until space is freed: remove old packs or copy backups off the device.")
+        raise StorageFull(N_("The storage is nearly full (%(free)s MB free). New work cannot be saved until "
+                             "space is freed: remove old packs or copy backups off the device."),
+                          free=free // 1024**2)

@@ -27,12 +27,14 @@ self.addEventListener("fetch", e => {
     // Signing in or out: the lessons cached for the last learner go (their name is in the page header).
     // The sign-out itself goes straight to the network: its Clear-Site-Data answer removes this
     // worker, and Chromium would wait for ever for a worker to relay the answer that removes it.
-    if (path === "/signout" || path === "/signin") return e.waitUntil(forget());
+    // Saving the profile may change the language or text size the kept lessons were written in.
+    if (path === "/signout" || path === "/signin" || path === "/profile") return e.waitUntil(forget());
     if (path.startsWith("/practice/")) e.respondWith(answer(r));
     else if (r.mode === "navigate") e.respondWith(fetch(r).catch(() => cached(OFFLINE)));
     return;
   }
   if (r.method !== "GET" || r.headers.has("range")) return;
+  if (path === "/language") return e.waitUntil(forget()); // kept lessons are in the old language
   if (r.mode === "navigate") e.respondWith(page(r, path));
   else if (path.startsWith("/static/") || path.startsWith("/media/")) e.respondWith(cacheFirst(r));
 });

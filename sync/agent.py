@@ -12,7 +12,9 @@ from pathlib import Path
 
 from server.db import database
 from server.errors import LanternError
-from sync.client import push_pending, record_failure
+from server.packs.install import Library
+from sync.client import record_failure
+from sync.pull import sync_pass
 from sync.state import get_state, set_state
 from sync.transport import HttpTransport
 
@@ -40,7 +42,7 @@ def budget_left(state: dict | None, daily_budget: int | None, today: date) -> in
 
 
 class SyncAgent(threading.Thread):
-    """Pushes pending events to the paired hub in the background."""
+    """Runs sync passes (push events, exchange roster, pull packs) with the paired hub in the background."""
 
     def __init__(self, data_dir: Path, daily_budget: int | None = None, base: float = BASE_INTERVAL):
         super().__init__(name="lantern-sync", daemon=True)
@@ -69,7 +71,8 @@ class SyncAgent(threading.Thread):
             if left == 0:
                 return "daily byte budget spent"
             try:
-                report = push_pending(HttpTransport(hub_url, timeout=20), self.data_dir, byte_budget=left)
+                report = sync_pass(HttpTransport(hub_url, timeout=20), self.data_dir, Library(self.data_dir),
+                                   byte_budget=left)
             except LanternError as err:
                 self.failures += 1
                 record_failure(err.message)
@@ -79,4 +82,4 @@ class SyncAgent(threading.Thread):
             today = date.today().isoformat()
             used = spent.get("bytes", 0) if spent and spent.get("day") == today else 0
             set_state("bytes_today", {"day": today, "bytes": used + report.bytes})
-            return f"sent {report.sent} event{'' if report.sent == 1 else 's'}"
+            return f"sent {report.pushed} event{'' if report.pushed == 1 else 's'}"

@@ -21,6 +21,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud o
 PAIRING_DAYS = 14
 CLOCK_WINDOW = timedelta(hours=48)  # school clocks drift; nonces make replays fail anyway
 
+MAX_REFUSALS_LISTED = 100  # an acknowledgement names at most this many refused events
+
 
 def register_school(name: str) -> tuple[HubSchool, str]:
     """Add a school on the hub; return it with a one-time pairing code to give its coordinator."""
@@ -99,16 +101,21 @@ def authenticate(device_id: str, timestamp: str, nonce: str, signature: str, met
     try:
         with database.atomic():
             SeenNonce.create(device_id=device.id, nonce=nonce)
+            forget_old_nonces()  # keeps the table bounded (indexed on seen_at, so cheap)
     except IntegrityError:
         raise Forbidden("This request was already received (a replay); it was ignored.") from None
     return device
 
 
 def ingest_push(device: HubDevice, message: dict) -> dict:
-    """Store a batch of events (set union by id) and return the acknowledgement."""
-    events = protocol.check_events(message.get("events"))
+    """Store a batch of events (set union by id) and return the acknowledgement.
+
+    Events the hub cannot store are named in the acknowledgement ("refused") instead of failing the
+    batch, so one bad event never holds the school's others back; the school keeps them in its log.
+    """
+    events, refused = protocol.sort_events(message.get("events"))
     through = message.get("through_seq")
-    if not isinstance(through, int) or through < 0:
+    if type(through) is not int or not 0 <= through < 2**63:  # a 64-bit column; not a bool
         raise SyncError("through_seq must be a whole number")
     if message.get("school_id") != device.school_id:
         raise Forbidden("This batch names another school than the device's own.")
@@ -131,15 +138,30 @@ def ingest_push(device: HubDevice, message: dict) -> dict:
                 ReceivedEvent.delete().where((ReceivedEvent.school_id == device.school_id)
                                              & (ReceivedEvent.learner_id == event["learner_id"])
                                              & (ReceivedEvent.kind != "erased")).execute()
+            elif event["kind"] == "post_deleted":  # a learner deleted their post: its words go here too
+                _blank_post(device.school_id, event)
         HubSchool.update(last_sync_at=now, events_received=HubSchool.events_received + new) \
             .where(HubSchool.id == device.school_id).execute()
         HubDevice.update(last_seen=now, acked_seq=Case(None, [(HubDevice.acked_seq < through, through)],
                                                         HubDevice.acked_seq)) \
             .where(HubDevice.id == device.id).execute()
         SyncLog.create(school_id=device.school_id, direction="push", ok=1, events=len(events),
-                       message=f"{new} new of {len(events)}")
+                       message=f"{new} new of {len(events)}" + (f", {len(refused)} refused" if refused else ""))
     return {"type": "ack", "school_id": device.school_id, "through_seq": through,
-            "received": len(events), "new": new}
+            "received": len(events), "new": new, "refused": refused[:MAX_REFUSALS_LISTED],
+            "refused_count": len(refused)}
+
+
+def _blank_post(school_id: str, deletion: dict) -> None:
+    """Remove the text of a learner's post the hub holds, when the school says they deleted it."""
+    post_id = deletion["payload"].get("post_id")
+    if not isinstance(post_id, str):
+        return
+    where = ((ReceivedEvent.school_id == school_id) & (ReceivedEvent.id == post_id)
+             & (ReceivedEvent.learner_id == deletion["learner_id"]) & (ReceivedEvent.kind == "post"))
+    post = ReceivedEvent.get_or_none(where)
+    if post is not None and post.payload.get("body"):
+        ReceivedEvent.update(payload={**post.payload, "body": ""}).where(where).execute()
 
 
 def _erased_learners(school_id: str, learner_ids: set[str]) -> set[str]:

@@ -22,7 +22,8 @@ from server.errors import Forbidden, SyncError
 from server.identity import device_id as local_device_id, device_key, public_key_hex
 from server.models import HubDevice, Outbox, SyncLog
 from server.models.base import utcnow
-from sync import apply, protocol
+from server.models.sync_pull import HubRecord
+from sync import apply, protocol, records, roster_hub
 from sync.state import clear_state, get_state, set_state
 
 MAX_BUNDLE = 64 * 1024**2
@@ -89,7 +90,8 @@ def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None
         set_state("pending_code", code)
         set_state("pending_code_hash", apply.code_hash(code))
     rows = list(Outbox.select().order_by(Outbox.seq))
-    message = {**push_message(rows, get_state("hub_school_id")), **message_extra, "device_id": device}
+    message = {**push_message(rows, get_state("hub_school_id")), **message_extra, "device_id": device,
+               "records": records.changed_records()}
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     path = _write(dest_dir, f"lantern-results-{device[:8]}-{stamp}.lsync", _envelope("to-hub", device, key, message))
     SyncLog.create(direction="bundle-out", ok=1, events=len(message["events"]), message=path.name)
@@ -115,10 +117,13 @@ def import_return_bundle(path: Path) -> BundleResult:
         set_state("hub_school_id", message["school_id"])
         clear_state("pending_code")
         done = Outbox.delete().where(Outbox.seq <= int(ack["through_seq"])).execute()
+        roster = message.get("records") or []
+        applied = sum(records.apply_records(roster[start:start + records.MAX_RECORDS])
+                      for start in range(0, len(roster), records.MAX_RECORDS))
         set_state("last_push", {"at": utcnow().isoformat(timespec="seconds"), "sent": done,
                                  "pending": Outbox.select().count(), "by": "usb"})
         SyncLog.create(direction="ack-in", ok=1, events=done, message=Path(path).name)
-    return BundleResult(None, done, f"The hub confirmed {done} more events.")
+    return BundleResult(None, done, f"The hub confirmed {done} more events; {applied} roster changes applied.")
 
 
 def _first_contact_key(message: dict, me: str) -> str:
@@ -155,11 +160,15 @@ def import_school_bundle(path: Path) -> BundleResult:
         raise Forbidden(f"{Path(path).name} has an invalid signature (damaged or forged); nothing was applied.")
     if message.get("school_id") is None:
         message["school_id"] = device.school_id
-    ack = apply.ingest_push(device, message)
-    return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']} from {Path(path).name}")
+    roster = records.check_records(message.get("records", []))
+    with database.atomic():
+        ack = apply.ingest_push(device, message)
+        taken = roster_hub.merge_records(device.school_id, roster)
+    return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']} and {taken} roster "
+                                          f"changes from {Path(path).name}")
 
 
-def export_return_bundle(school_id: str, hub_data_dir: Path, dest_dir: Path) -> BundleResult:
+def export_return_bundle(school_id: str, hub_data_dir: Path, dest_dir: Path, with_packs: bool = True) -> BundleResult:
     """Write the acknowledgements (and the hub's key) for one school's devices."""
     key = device_key(hub_data_dir)
     hub_key = public_key_hex(key)
@@ -167,9 +176,38 @@ def export_return_bundle(school_id: str, hub_data_dir: Path, dest_dir: Path) -> 
     if not devices:
         raise SyncError("This school has no paired device yet: import its first bundle before writing a reply.")
     proofs = {d.id: _proof(d.pairing_code_hash, hub_key, d.id) for d in devices if d.pairing_code_hash}
+    roster = [roster_hub.to_wire(r) for r in HubRecord.select().where(HubRecord.school_id == school_id)
+              .order_by(HubRecord.seq)]
     message = {"type": "return", "school_id": school_id, "hub_public_key": hub_key, "pairing_proofs": proofs,
-               "acks": [{"device_id": d.id, "through_seq": d.acked_seq} for d in devices]}
+               "acks": [{"device_id": d.id, "through_seq": d.acked_seq} for d in devices], "records": roster}
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    pack_files = _copy_offered_packs(hub_data_dir, dest_dir) if with_packs else []
     path = _write(dest_dir, f"lantern-return-{school_id[:8]}-{stamp}.lsync", _envelope("to-school", "hub", key, message))
     SyncLog.create(school_id=school_id, direction="bundle-out", ok=1, message=path.name)
-    return BundleResult(path, 0, f"Return bundle written: {path.name}")
+    extra = f"; {len(pack_files)} pack files beside it (import them from the USB page)" if pack_files else ""
+    return BundleResult(path, 0, f"Return bundle written: {path.name} ({len(roster)} roster records{extra})")
+
+
+def _copy_offered_packs(hub_data_dir: Path, dest_dir: Path) -> list[Path]:
+    """Copy every offered pack archive beside the return bundle (skipping ones already there)."""
+    from server.models.sync_pull import HubPack
+    from sync.packs import offered_dir
+
+    written = []
+    for row in HubPack.select().order_by(HubPack.pack_id):
+        source = offered_dir(hub_data_dir) / f"{row.sha256}{row.suffix}"
+        target = Path(dest_dir) / f"lantern-pack-{row.pack_id}-{row.version}{row.suffix}"
+        if source.is_file() and not (target.exists() and target.stat().st_size == row.size):
+            _write_file(source, target)
+        written.append(target)
+    return written
+
+
+def _write_file(source: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.part")
+    with open(source, "rb") as src, open(tmp, "wb") as out:
+        while chunk := src.read(1024 * 1024):
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)

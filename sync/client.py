@@ -4,6 +4,7 @@ The transport is a parameter (HTTP to a real hub, or a hub app in-process for te
 leave the outbox only after the hub acknowledged them, so an interrupted push simply resumes.
 """
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from server.models.base import utcnow
 from sync import protocol
 from sync.state import get_state, set_state
 
+log = logging.getLogger(__name__)
 BATCH = 500
 
 
@@ -76,8 +78,23 @@ def push_pending(transport, data_dir: Path, byte_budget: int | None = None, batc
         ack = _reply_message(reply, "ack")
         with database.atomic():
             acked = Outbox.delete().where(Outbox.seq <= min(ack["through_seq"], rows[-1].seq)).execute()
+            note_refusals(ack)
         sent, batches = sent + acked, batches + 1
     return _finish(sent, batches, spent, stopped=False)
+
+
+def note_refusals(ack: dict) -> None:
+    """Remember events the hub refused (they stay in this server's event log, never deleted): the admin's
+    status page shows how many, and the log says which and why, so a fix can send them again."""
+    count = ack.get("refused_count") or 0
+    if not isinstance(count, int) or count <= 0:
+        return
+    listed = [r for r in ack.get("refused", []) if isinstance(r, dict)][:20]
+    for refusal in listed:
+        log.warning("the hub refused event %s: %s", refusal.get("id", refusal.get("index")), refusal.get("reason"))
+    before = get_state("refused_events") or {"count": 0, "latest": []}
+    set_state("refused_events", {"count": before["count"] + count, "latest": (listed + before["latest"])[:20],
+                                 "at": utcnow().isoformat(timespec="seconds")})
 
 
 def push_message(rows: list[Outbox], school_id: str | None) -> dict:
@@ -91,9 +108,9 @@ def _push_body(rows: list[Outbox], school_id: str) -> bytes:
     return protocol.encode(push_message(rows, school_id))
 
 
-def _signed_headers(key, device_id: str, path: str, body: bytes) -> dict[str, str]:
+def _signed_headers(key, device_id: str, path: str, body: bytes, method: str = "POST") -> dict[str, str]:
     timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-    signature = protocol.sign(key, protocol.signing_bytes("POST", path, timestamp, nonce, body))
+    signature = protocol.sign(key, protocol.signing_bytes(method, path, timestamp, nonce, body))
     return {"X-Lantern-Device": device_id, "X-Lantern-Timestamp": timestamp, "X-Lantern-Nonce": nonce,
             "X-Lantern-Signature": signature}
 

@@ -1,11 +1,11 @@
 """Hub endpoints: pairing and pushes from school devices, and the operator's pages."""
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, send_file, url_for
 
-from server.errors import SyncError
+from server.errors import Forbidden, NotFound, SyncError
 from server.identity import device_key, public_key_hex
 from server.models import HubDevice, HubSchool
 from server.views.access import allow
-from sync import apply, protocol
+from sync import apply, packs, protocol, results, roster_hub
 
 bp = Blueprint("hub", __name__)
 
@@ -33,6 +33,51 @@ def push():
                                 headers.get("X-Lantern-Nonce"), headers.get("X-Lantern-Signature"),
                                 request.method, request.path, body)
     return _reply(apply.ingest_push(device, protocol.decode(body, "push")))
+
+
+@bp.post("/sync/v1/roster")
+@allow("public")
+def roster():
+    """Take a device's roster changes (last-writer-wins); answer with the changes after its cursor."""
+    body = _signed_body()
+    return _reply(roster_hub.answer_roster(_device(body), protocol.decode(body, "roster")))
+
+
+@bp.post("/sync/v1/catalogue")
+@allow("public")
+def catalogue():
+    """The packs the hub offers."""
+    body = _signed_body()
+    device = _device(body)
+    message = protocol.decode(body, "catalogue-request")
+    if message.get("school_id") != device.school_id:
+        raise Forbidden("This message names another school than the device's own.")
+    return _reply({"type": "catalogue", "packs": packs.catalogue()})
+
+
+@bp.get("/sync/v1/packs/<sha256>")
+@allow("public")
+def pack_file(sha256: str):
+    """An offered pack archive, for a signed device; honours Range so a cut download resumes."""
+    _device(b"")
+    path = packs.offered_file(sha256, current_app.config["DATA_DIR"])
+    if path is None or not path.is_file():
+        raise NotFound("The hub no longer offers this pack.")
+    return send_file(path, mimetype="application/octet-stream", conditional=True, etag=sha256, max_age=0)
+
+
+def _signed_body() -> bytes:
+    body = request.get_data(cache=False)
+    if len(body) > protocol.MAX_COMPRESSED:
+        raise SyncError("the message is too large")
+    return body
+
+
+def _device(body: bytes):
+    headers = request.headers
+    return apply.authenticate(headers.get("X-Lantern-Device"), headers.get("X-Lantern-Timestamp"),
+                              headers.get("X-Lantern-Nonce"), headers.get("X-Lantern-Signature"),
+                              request.method, request.path, body)
 
 
 def _reply(message: dict):
@@ -67,3 +112,25 @@ def revoke(device_id: str):
     """Revoke a device in one click (e.g. it was stolen)."""
     apply.revoke_device(device_id)
     return redirect(url_for("hub.schools"), 303)
+
+
+@bp.get("/hub/results")
+@allow("operator")
+def results_overview():
+    """Results across schools: answers, masteries and learners seen per school."""
+    return render_template("hub/results.html", totals=results.overview())
+
+
+@bp.get("/hub/results/<school_id>")
+@allow("operator")
+def school_results(school_id: str):
+    """One school's results per class and skill."""
+    school, rows = results.school_results(school_id)
+    return render_template("hub/school_results.html", school=school, rows=rows)
+
+
+@bp.get("/hub/packs")
+@allow("operator")
+def offered_packs():
+    """The packs this hub offers to schools (`lantern hub offer-pack FILE`)."""
+    return render_template("hub/packs.html", packs=packs.catalogue())

@@ -31,3 +31,33 @@ class HttpTransport:
             return Reply(err.code, err.read())
         except (urllib.error.URLError, OSError, TimeoutError) as err:
             raise SyncError(f"The hub cannot be reached ({getattr(err, 'reason', err)}).") from None
+
+    def open(self, path: str, headers: dict[str, str]):
+        """GET a file (for Range downloads): a context manager whose value has `status` and `read(n)`."""
+        return _Download(urllib.request.Request(self.base_url + path, method="GET", headers=headers), self.timeout)
+
+
+class _Download:
+    """An open GET response; HTTP error statuses come back as a status, network trouble as SyncError."""
+
+    def __init__(self, request, timeout: float):
+        self.request, self.timeout, self.response = request, timeout, None
+
+    def __enter__(self):
+        try:
+            self.response = urllib.request.urlopen(self.request, timeout=self.timeout)
+        except urllib.error.HTTPError as err:
+            self.response = err
+        except (urllib.error.URLError, OSError, TimeoutError) as err:
+            raise SyncError(f"The hub cannot be reached ({getattr(err, 'reason', err)}).") from None
+        return self
+
+    @property
+    def status(self) -> int:
+        return getattr(self.response, "status", None) or self.response.code
+
+    def read(self, size: int) -> bytes:
+        return self.response.read(size)
+
+    def __exit__(self, *exc) -> None:
+        self.response.close()

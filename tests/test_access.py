@@ -18,7 +18,8 @@ EXPECTED = {
     "progress.me": {"learner"}, "progress.what_next": {"learner"}, "progress.finish_lesson": {"learner"},
     "progress.reflect": {"learner"}, "progress.reflect_post": {"learner"},
     "operate.setup_form": {"public"}, "operate.setup_post": {"public"},
-    "operate.usb_packs": {"admin"}, "operate.usb_import": {"admin"}, "operate.job": {"admin"},
+    "operate.usb_packs": {"admin"}, "operate.usb_import": {"admin"},
+    "operate.usb_backup": {"admin"}, "operate.usb_bundle": {"admin"}, "operate.job": {"admin"},
     "operate.status": {"admin"}, "operate.poster": {"admin", "coach"},
     "privacy.my_export": {"learner"}, "privacy.export_json": {"admin"}, "privacy.export_csv": {"admin"},
     "privacy.erase_form": {"admin"}, "privacy.erase": {"admin"}, "privacy.erased": {"admin"},
@@ -28,7 +29,20 @@ EXPECTED = {
     "coach.parent_reports": {"coach", "admin"}, "coach.assign_form": {"coach", "admin"},
     "coach.assign_post": {"coach", "admin"}, "coach.group_post": {"coach", "admin"},
     "coach.remove_assignment": {"coach", "admin"}, "coach.grid_csv": {"coach", "admin"},
-    "coach.answers_csv": {"coach", "admin"},
+    "coach.answers_csv": {"coach", "admin"}, "coach.groups_page": {"coach", "admin"},
+    "coach.group_edit": {"coach", "admin"}, "coach.group_delete": {"coach", "admin"}, "admin.teaching": {"admin"},
+    "discussion.lesson_questions": {"learner"}, "discussion.ask": {"learner"}, "discussion.answer": {"learner"},
+    "discussion.delete": {"learner"}, "discussion.report": {"learner"},
+    "discussion.class_questions": {"coach", "admin"}, "discussion.moderate": {"coach", "admin"},
+    "buddies.pair": {"coach", "admin"}, "buddies.end": {"coach", "admin"},
+    "projects.index": {"learner"}, "projects.propose": {"learner"}, "projects.project": {"learner"},
+    "projects.plan_post": {"learner"}, "projects.hand_in": {"learner"}, "projects.my_portfolio": {"learner"},
+    "projects.open_list": {"learner"}, "projects.open_question": {"learner"}, "projects.open_answer": {"learner"},
+    "projects.work_file": {"learner", "coach", "admin"},
+    "review.projects_page": {"coach", "admin"}, "review.offer": {"coach", "admin"},
+    "review.decide": {"coach", "admin"}, "review.remove": {"coach", "admin"}, "review.queue": {"coach", "admin"},
+    "review.review_form": {"coach", "admin"}, "review.review_post": {"coach", "admin"},
+    "review.portfolio": {"coach", "admin"},
     "admin.home": {"admin"}, "admin.classes": {"admin"}, "admin.classes_post": {"admin"},
     "admin.accounts": {"admin"}, "admin.accounts_post": {"admin"}, "admin.account": {"admin"},
     "admin.reset_pin": {"admin"}, "admin.move": {"admin"}, "admin.import_form": {"admin"},
@@ -63,7 +77,8 @@ def sample(demo_app, people):
         return {"pack_id": pack.pack_id, "lesson_id": lesson.lesson_id, "skill_id": item.skill_id,
                 "class_id": Classroom.select().first().id, "unit_id": "x", "attempt": "x",
                 "sha256": "0" * 64, "job_id": "x", "name": "x.png", "filename": "style.css",
-                "learner_id": people["amina"].id, "account_id": people["juma"].id, "assignment_id": "x"}
+                "learner_id": people["amina"].id, "account_id": people["juma"].id, "assignment_id": "x",
+                "post_id": "x", "pair_id": "x"}
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -208,6 +208,31 @@ def test_every_admin_action_is_in_the_audit_log_with_who_and_what(admin, people)
     assert "Head teacher imported accounts from a file" in home and "2 classes" in home
 
 
+def test_add_a_coach_to_a_class_and_take_them_off_it(admin, demo_app, people, browser_for):
+    admin.post("/admin/classes", data={"name": "Class 6"})
+    class6, teacher = _class_id("Class 6"), people["teacher"]
+    coach = browser_for("teacher")
+    assert coach.get(f"/coach/classes/{class6}").status_code == 404
+    page = admin.get(f"/admin/accounts/{teacher.id}").get_data(as_text=True)
+    assert "Classes this coach teaches" in page and "Class 5" in page
+    added = admin.post(f"/admin/accounts/{teacher.id}/classes", data={"class_id": class6, "teach": "1"})
+    assert added.status_code == 303
+    assert coach.get(f"/coach/classes/{class6}").status_code == 200  # at once, no new sign-in
+    again = admin.post(f"/admin/accounts/{teacher.id}/classes", data={"class_id": class6, "teach": "1"})
+    assert again.status_code == 400 and "already teaches Class 6" in again.get_data(as_text=True)
+    # A learner is moved, not added; a class of another school or none is refused.
+    for who, form in ((people["amina"].id, {"class_id": class6, "teach": "1"}),
+                      (teacher.id, {"class_id": "no-such-class", "teach": "1"}), (teacher.id, {"teach": "1"})):
+        assert admin.post(f"/admin/accounts/{who}/classes", data=form).status_code in (400, 404)
+    removed = admin.post(f"/admin/accounts/{teacher.id}/classes", data={"class_id": class6, "teach": "0"})
+    assert removed.status_code == 303
+    assert coach.get(f"/coach/classes/{class6}").status_code == 404
+    assert _count(CoachClass, CoachClass.coach == teacher.id) == 1
+    assert [a for a, _ in _audit_actions()] == ["create_class", "add_coach", "remove_coach"]
+    log = admin.get("/admin/audit").get_data(as_text=True)
+    assert "added a coach to a class" in log and "took a coach off a class" in log and "username: teacher" in log
+
+
 def test_an_admin_only_reaches_their_own_school(admin, people):
     with database.connection_context():
         other = School.create(id=str(uuid.uuid4()), name="Another school")

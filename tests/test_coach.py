@@ -128,6 +128,18 @@ def test_item_analysis_gives_shares_and_the_most_common_wrong_answer_with_names(
                      ("Both loaves", "1 (25 % of those who answered), 1 time: Baraka")]
 
 
+def test_item_analysis_reads_only_the_covering_index_of_the_class_answers(demo_app, class_id):
+    """Migration 3's index answers both queries, so the page costs the class, not the school."""
+    from server.item_analysis import class_answer_queries
+
+    with database.connection_context():
+        classroom = Classroom.get_by_id(class_id)
+        for query in class_answer_queries(classroom, "fractions"):
+            sql, params = query.sql()
+            plan = " | ".join(row[3] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "USING COVERING INDEX answer_class_items" in plan, plan
+
+
 def test_a_group_from_a_wrong_answer_gets_assigned_work_first_in_what_next(demo_app, browser_for, class_id):
     for learner in ("juma", "neema"):
         _answer(browser_for(learner), "pw-equal-loaves", fields_override={"answer": "1"})
@@ -187,6 +199,79 @@ def test_a_group_of_everyone_who_has_not_mastered_a_skill(stuck_and_mastered, br
         group = LearnerGroup.get(LearnerGroup.name == "Not yet: meaning")
         names = {a.username for a in Account.select().where(Account.id.in_(group.members))}
     assert names == {"juma", "neema", "baraka", "zawadi", "jean"}
+
+
+def _group(name):
+    with database.connection_context():
+        return LearnerGroup.get(LearnerGroup.name == name)
+
+
+def _audit():
+    from server.models import AuditEntry
+
+    with database.connection_context():
+        return [(e.action, e.detail) for e in AuditEntry.select().order_by(AuditEntry.id)]
+
+
+def test_a_coach_renames_a_group_changes_its_members_and_deletes_it_keeping_assigned_work(
+        demo_app, browser_for, people, class_id):
+    teacher = browser_for("teacher")
+    amina, juma, neema = (people[n].id for n in ("amina", "juma", "neema"))
+    teacher.post(f"/coach/classes/{class_id}/groups", data={"members": [amina, juma], "name": "Readers"})
+    group = _group("Readers")
+    teacher.post(f"/coach/classes/{class_id}/assign",
+                 data={"pack": "fractions", "target": f"group:{group.id}", "work": "lesson:naming-fractions"})
+    page = teacher.get(f"/coach/classes/{class_id}/groups").get_data(as_text=True)
+    assert "Readers" in page and "2 learners" in page
+    saved = teacher.post(f"/coach/classes/{class_id}/groups/{group.id}",
+                         data={"name": "  Strong   readers ", "members": [juma, neema]})
+    assert saved.status_code == 303
+    assert "The group is saved." in teacher.get(saved.headers["Location"]).get_data(as_text=True)
+    edited = _group("Strong readers")
+    assert set(edited.members) == {juma, neema} and edited.version == group.version + 1
+    # Bad edits change nothing: no members, a learner of another class, another class's group.
+    for members in ([], [juma, "not-a-learner"]):
+        refused = teacher.post(f"/coach/classes/{class_id}/groups/{group.id}", data={"name": "X", "members": members})
+        assert refused.status_code == 400 and "Please choose learners of this class" in refused.get_data(as_text=True)
+    assert _group("Strong readers").version == edited.version
+    deleted = teacher.post(f"/coach/classes/{class_id}/groups/{group.id}/delete")
+    assert deleted.status_code == 303
+    with database.connection_context():
+        tomb = LearnerGroup.get_by_id(group.id)
+    assert tomb.deleted and tomb.version == edited.version + 1
+    assert "Strong readers" not in teacher.get(f"/coach/classes/{class_id}/groups").get_data(as_text=True)
+    assert teacher.post(f"/coach/classes/{class_id}/groups/{group.id}/delete").status_code == 404
+    # The work assigned to the group stays with the learners who were in it then.
+    assert "Naming fractions" in browser_for("amina").get("/next").get_data(as_text=True)
+    assert [a for a, _ in _audit()] == ["make_group", "assign_work", "edit_group", "delete_group"]
+
+
+def test_another_class_coach_cannot_touch_a_group(demo_app, browser_for, people, other_class, class_id):
+    teacher = browser_for("teacher")
+    teacher.post(f"/coach/classes/{class_id}/groups", data={"members": [people["amina"].id], "name": "Mine"})
+    group = _group("Mine")
+    other = Browser(demo_app, other_class["coach"])
+    assert other.post(f"/coach/classes/{class_id}/groups/{group.id}/delete").status_code == 404
+    assert other.post(f"/coach/classes/{other_class['class_id']}/groups/{group.id}/delete").status_code == 404
+    assert not _group("Mine").deleted
+
+
+def test_coach_actions_are_in_the_audit_log_for_the_admin(demo_app, browser_for, class_id):
+    from datetime import date, timedelta
+
+    teacher = browser_for("teacher")
+    due = (date.today() + timedelta(days=30)).isoformat()
+    teacher.post(f"/coach/classes/{class_id}/assign",
+                 data={"pack": "fractions", "target": "class", "work": "lesson:naming-fractions", "due": due})
+    with database.connection_context():
+        row = Assignment.get()
+    teacher.post(f"/coach/classes/{class_id}/assignments/{row.id}/remove")
+    log = browser_for("admin").get("/admin/audit").get_data(as_text=True)
+    assert "assigned work" in log and "took back assigned work" in log and "Naming fractions" in log
+    assert "class: Class 5" in log and f"due: {due}" in log
+    # A refused assignment writes no audit entry.
+    teacher.post(f"/coach/classes/{class_id}/assign", data={"pack": "fractions", "target": "class"})
+    assert [a for a, _ in _audit()] == ["assign_work", "remove_assignment"]
 
 
 @pytest.mark.parametrize("form, message", [
@@ -251,6 +336,19 @@ def test_parent_reports_are_plain_words_one_page_each(stuck_and_mastered, browse
     report = teacher.get(f"/coach/classes/{class_id}/report?pack=fractions").get_data(as_text=True)
     assert "Class report: Class 5" in report and "Struggling: 4 wrong in a row" in report
     assert "<form" not in report[report.index("<main"):report.index("</main>")]
+
+
+def test_each_parent_report_is_in_the_language_the_family_reads(stuck_and_mastered, browser_for, class_id):
+    """Amina reads in French: her family's page is French inside the coach's English page; Juma's stays English."""
+    amina, juma = stuck_and_mastered[0].account, stuck_and_mastered[1].account
+    with database.connection_context():
+        Account.update(profile={**(amina.profile or {}), "language": "fr"}).where(Account.id == amina.id).execute()
+    every = browser_for("teacher").get(f"/coach/classes/{class_id}/parent-reports").get_data(as_text=True)
+    assert '<html lang="en"' in every
+    french = every[every.index("Bilan d’apprentissage de Amina"):]
+    french = french[:french.index("</article>")]
+    assert 'lang="fr" dir="ltr"' in every and "Amina a répondu à 4 questions d’entraînement" in french
+    assert "Learning report for Juma" in every and "Juma answered 4 practice questions and got 0 right." in every
 
 
 def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_id):

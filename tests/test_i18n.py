@@ -138,6 +138,25 @@ def _catalogue(code: str):
         return read_po(po, locale=code)
 
 
+def test_error_messages_are_in_the_reader_language(demo_app, browser_for, people):
+    """A learner reading in French is told why in French; the command line and logs stay in English."""
+    from server.db import database
+    from server.errors import InvalidInput
+    from server.i18n import N_
+    from server.models import PackVersion, Skill
+
+    with database.connection_context():
+        locked = (Skill.select().join(PackVersion).where(PackVersion.is_active & (PackVersion.pack_id == "fractions"))
+                  .order_by(Skill.position.desc()).first())
+    _set_language(people["amina"], "fr")
+    refused = browser_for("amina").get(f"/practice/fractions/{locked.skill_id}")
+    assert refused.status_code == 403 and f"« {locked.title} » est verrouillé." in refused.get_data(as_text=True)
+    missing = demo_app.test_client().get("/no-such-page", headers={"Accept-Language": "es"})
+    assert "Esta página no existe en este servidor." in missing.get_data(as_text=True)
+    assert str(InvalidInput(N_("Too many tries. Please wait %(seconds)s seconds and try again."), seconds=5)) == \
+        "Too many tries. Please wait 5 seconds and try again."
+
+
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_catalogue_is_complete_with_nothing_fuzzy(code):
     catalogue = _catalogue(code)

@@ -181,7 +181,8 @@ def test_profile_preferences_change_the_page(demo_app, browser_for):
     assert 'value="health" checked' in html and "not-a-topic" not in html
     assert _count(Event, kind="goal_set") == 1
     bad = browser.post("/profile", data={"language": "xx", "text_size": "large", "weekly_goal": "30"})
-    assert bad.status_code == 400 and "choose a language" in bad.get_data(as_text=True)
+    # She now reads Swahili, so the refusal is in Swahili.
+    assert bad.status_code == 400 and "Tafadhali chagua lugha kutoka kwenye orodha." in bad.get_data(as_text=True)
 
 
 def test_finishing_a_unit_asks_for_a_reflection(demo_app, browser_for):

@@ -196,6 +196,12 @@ TITLES = {("skill", "f", "meaning"): "Knowing fractions", ("lesson", "f", "l1"):
     ("mastered", {"pack_id": "f", "skill_id": "meaning"}, "Mastered Knowing fractions"),
     ("goal_set", {"weekly_answers": 30}, "Set a weekly goal of 30 answers"),
     ("reflection", {"pack_id": "f", "unit_id": "u1"}, "Wrote a reflection on “Parts of a whole”"),
+    ("post", {"pack_id": "f", "lesson_id": "l1", "parent_id": None}, "Asked the class a question on “What is a fraction?”"),
+    ("post", {"pack_id": "f", "lesson_id": "l1", "parent_id": "p"}, "Answered a classmate’s question on “What is a fraction?”"),
+    ("post_deleted", {"post_id": "p"}, "Deleted one of their posts"),
+    ("handed_in", {"source": "project", "project_title": "A map"}, "Handed in work for the project “A map”"),
+    ("handed_in", {"source": "essay", "pack_id": "f", "skill_id": "meaning"},
+     "Answered an open question on Knowing fractions (sent to the coach)"),
     ("something_new", {}, "Something new"),
 ])
 def test_describe_event(kind, payload, text):

@@ -95,6 +95,34 @@ def test_same_batch_twice_and_out_of_order_changes_nothing(paired, hub):
     assert sorted(e for s, e in hub_events(hub) if s == school) == sorted(_ids_here())
 
 
+def test_one_event_the_hub_cannot_store_does_not_hold_back_the_others(paired, hub, demo_app, people):
+    """A bad event (here an oversized payload, as a bug might write) is refused by name; the rest arrive,
+    the outbox drains, the bad event stays in this server's log, and the admin's status page says so."""
+    from server.models.base import utcnow
+    from server.ids import uuid7
+
+    transport = HttpTransport(hub["url"])
+    with database.connection_context():
+        poison = Event.create(id=uuid7(), device_id="d", learner_id=people["amina"].id, kind="answer",
+                              payload={"pack_id": "fractions", "junk": "x" * (protocol.MAX_PAYLOAD + 10)},
+                              created_at=utcnow())
+        Outbox.create(event_id=poison.id)
+        record_event(people["amina"].id, "answer", {"pack_id": "fractions", "item_id": "after", "skill_id": None,
+                                                    "correct": True, "score": 1.0})
+        report = push_pending(transport, paired)
+        school = SyncState.get(SyncState.key == "hub_school_id").value
+        assert report.pending == 0 and pending_count() == 0
+        assert Event.get_or_none(Event.id == poison.id) is not None  # never deleted here
+    on_hub = {e for s, e in hub_events(hub) if s == school}
+    assert on_hub == _ids_here() - {poison.id}
+    from tests.conftest import Browser
+    from server.models import Account
+    with database.connection_context():
+        admin = Account.get(Account.username == "admin")
+    status = Browser(demo_app, admin).get("/admin/status").get_data(as_text=True)
+    assert "Refused by the hub" in status and "1 event: it stays on this server" in status
+
+
 def test_a_replayed_request_is_refused(paired, hub):
     transport = HttpTransport(hub["url"])
     with database.connection_context():

@@ -36,9 +36,40 @@ def _sync_tables(migrator):
     database.create_tables(SYNC_MODELS, safe=True)
 
 
+def _class_answer_index(migrator):
+    """A covering index for a class's answers in a pack (item analysis reads only the index).
+
+    PostgreSQL limits an index entry to ~2.7 KB and a response may be longer, so there (a hub, which
+    shows no item analysis) the index leaves the response out."""
+    columns = "learner_id, pack_id, is_correct, item_id" + (", response" if is_sqlite() else "")
+    database.execute_sql(f"CREATE INDEX IF NOT EXISTS answer_class_items ON answer ({columns})")
+
+
+def _discussion_tables(migrator):
+    """Questions and answers under lessons, and coach-confirmed study buddies (issue 10)."""
+    from server.models.discussion import DISCUSSION_MODELS
+    database.create_tables(DISCUSSION_MODELS, safe=True)
+
+
+def _sync_pull_tables(migrator):
+    """Roster records on the hub (last-writer-wins), what the school sent, packs the hub offers (issue 6)."""
+    from server.models.sync_pull import SYNC_PULL_MODELS
+    database.create_tables(SYNC_PULL_MODELS, safe=True)
+
+
+def _project_tables(migrator):
+    """Projects, learners' plans, and hand-ins with their reviews (issue 10)."""
+    from server.models.projects import PROJECT_MODELS
+    database.create_tables(PROJECT_MODELS, safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "sync tables", _sync_tables),
+    (3, "covering index for item analysis", _class_answer_index),
+    (4, "discussion posts and study pairs", _discussion_tables),
+    (5, "projects and hand-ins", _project_tables),
+    (6, "sync pull: roster records and offered packs", _sync_pull_tables),
 ]
 
 

@@ -33,21 +33,41 @@ def is_raster(path: str) -> bool:
     return Path(path).suffix.lower() in RASTER_SUFFIXES
 
 
-def prepare_image(source: Path, name: str) -> PreparedImage:
-    """Check a raster image and make phone-sized variants; PackError for bombs and broken files."""
+class ImageRejected(Exception):
+    """An image we will not decode: unreadable, or too many pixels (a pixel bomb)."""
+
+
+def load_image(source, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Open and decode a raster image (a path or a file object), refusing pixel bombs before
+    decoding; ImageRejected for bombs and broken files. Pack images and learners' uploads both use it.
+    With `draft_size`, a JPEG is decoded at a reduced scale no smaller than that (far less memory)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(source) as img:
-                width, height = img.size
-                if width * height > MAX_PIXELS:
-                    raise PackError(f"the image is {width}x{height} pixels, more than we accept", name)
-                img.load()
-                return PreparedImage(width, height, tuple(_variants(img)))
+            img = Image.open(source)
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                img.close()
+                raise ImageRejected(f"the image is {width}x{height} pixels, more than we accept")
+            if draft_size and img.format == "JPEG":
+                img.draft("RGB", draft_size)
+            img.load()
+            return img
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise PackError("the image declares an enormous size (a pixel bomb)", name) from None
+            raise ImageRejected("the image declares an enormous size (a pixel bomb)") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            raise PackError(f"the image cannot be read ({err})", name) from None
+            raise ImageRejected(f"the image cannot be read ({err})") from None
+
+
+def prepare_image(source: Path, name: str) -> PreparedImage:
+    """Check a raster image and make phone-sized variants; PackError for bombs and broken files."""
+    try:
+        with load_image(source) as img:
+            return PreparedImage(img.width, img.height, tuple(_variants(img)))
+    except ImageRejected as err:
+        raise PackError(str(err), name) from None
+    except (OSError, ValueError) as err:
+        raise PackError(f"the image cannot be read ({err})", name) from None
 
 
 def _variants(img: Image.Image) -> list[ImageVariant]:

@@ -4,23 +4,25 @@ The switch to a new version is one database transaction; the search index follow
 (and is rebuilt at start-up if it ever falls behind). A failed or interrupted import
 leaves the previous version serving: the staging folder is removed and no row changed.
 """
+from __future__ import annotations
+
 import logging
 import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from server.blobs import BlobStore
 from server.db import database
 from server.errors import NotFound, PackError
 from server.models import Blob, Item, Lesson, PackFile, PackVersion, Skill, Unit
 from server.packs.manifest import Manifest, version_key
-from server.packs.prepare import PreparedPack, prepare_pack
-from server.packs.verify import open_pack
-from server.packs.render import visible_text
 from server.search import LessonDoc, SearchIndex
 from server.storage import ensure_free_space
+
+if TYPE_CHECKING:  # the import pipeline (Pillow, Markdown, YAML) is imported only when a pack is imported
+    from server.packs.prepare import PreparedPack
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class Library:
 
     @property
     def index(self) -> SearchIndex:
-        return SearchIndex(self.data_dir / "index")
+        return SearchIndex.shared(self.data_dir / "index")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class ImportResult:
 
 def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info) -> ImportResult:
     """Verify and install a pack file or folder; PackError (nothing changed) on any problem."""
+    from server.packs.prepare import prepare_pack
+    from server.packs.verify import open_pack
+
     ensure_free_space(library.data_dir, library.min_free_bytes)
     staging = library.data_dir / "staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
@@ -168,6 +173,8 @@ def remove_pack(pack_id: str, library: Library) -> int:
 
 def reindex_all(library: Library) -> int:
     """Rebuild the search index from the database; return the number of lessons indexed."""
+    from server.packs.render import visible_text
+
     docs: dict[str, list[LessonDoc]] = {}
     query = (Lesson.select(Lesson, PackVersion).join(PackVersion)
              .where(PackVersion.is_active).order_by(Lesson.position))

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from server.errors import InvalidInput
+from server.i18n import N_
 
 MAX_RESPONSE_CHARS = 2000
 MAX_CHOSEN = 50
@@ -44,9 +45,9 @@ def grade(item: dict, response: Mapping) -> Grade:
     """Grade a posted response; garbage scores 0, an ungradable item or request raises InvalidInput."""
     kind = item.get("kind") if isinstance(item, Mapping) else None
     if kind not in GRADERS and kind != "fill":
-        raise InvalidInput("This question is not checked automatically.")
+        raise InvalidInput(N_("This question is not checked automatically."))
     if not isinstance(response, Mapping):
-        raise InvalidInput("An answer must be a set of form fields.")
+        raise InvalidInput(N_("An answer must be a set of form fields."))
     style = ("single" if item.get("input") == "choice" else "short") if kind == "fill" else kind
     score, chosen_feedback = GRADERS[style](item, response)
     score = round(min(1.0, max(0.0, score)), 6)

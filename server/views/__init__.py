@@ -16,6 +16,12 @@ def init_app(app) -> None:
     for module in (learn, media, account, practice, progress, operate, coach, admin, privacy, language,
                    offline):
         app.register_blueprint(module.bp)
+    from server.views import buddies, discussion  # learning together (issue 10)
+    app.register_blueprint(discussion.bp)
+    app.register_blueprint(buddies.bp)
+    from server.views import projects, review  # projects and hand-ins (issue 10)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(review.bp)
     if app.config["ROLE"] == "hub":
         from sync import hub
 

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from server import auth
 from server.errors import Forbidden, InvalidInput, SignInRequired
+from server.i18n import N_
 from server.storage import ensure_free_space
 
 SESSION_COOKIE = "lantern_session"
@@ -54,20 +55,20 @@ def _load_and_check():
     if request.method in UNSAFE and not request.path.startswith("/sync/"):
         if not auth.csrf_valid(current_app.config["SECRET_KEY"], _csrf_binding(),
                                request.form.get("csrf")):
-            raise InvalidInput("This form has expired. Please go back, reload the page and try again.")
+            raise InvalidInput(N_("This form has expired. Please go back, reload the page and try again."))
     if request.method in UNSAFE and not request.path.startswith(ALWAYS_WRITABLE):
         ensure_free_space(current_app.config["DATA_DIR"], current_app.config["MIN_FREE_BYTES"])
     roles = policy_of(current_app, request.endpoint) if request.endpoint else frozenset({"public"})
     if roles is None:
-        raise Forbidden("This page has no access rule, so it is closed.")
+        raise Forbidden(N_("This page has no access rule, so it is closed."))
     if "public" in roles:
         return None
     if g.account is None:
         if request.method == "GET":
             return redirect(url_for("account.signin", next=request.full_path.rstrip("?")))
-        raise SignInRequired("Please sign in first.")
+        raise SignInRequired(N_("Please sign in first."))
     if "signed_in" not in roles and g.account.role not in roles:
-        raise Forbidden("Your account cannot open this page.")
+        raise Forbidden(N_("Your account cannot open this page."))
     return None
 
 

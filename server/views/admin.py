@@ -60,10 +60,12 @@ def accounts_post():
 @bp.get("/accounts/<account_id>")
 @allow("admin")
 def account(account_id: str, error=None, new_pin=None, status: int = 200):
-    """One account: reset a learner's PIN, move them to another class."""
+    """One account: reset a learner's PIN, move them to another class; the classes a coach teaches."""
     person = admin.school_account(g.account, account_id)
+    taught = admin.taught_classes(g.account, person) if person.role == "coach" else []
     return render_template("admin/account.html", person=person, classes=admin.school_classes(g.account),
-                           error=error, new_pin=new_pin, moved=request.args.get("moved")), status
+                           taught=taught, error=error, new_pin=new_pin, moved=request.args.get("moved"),
+                           teaching=request.args.get("teaching")), status
 
 
 @bp.post("/accounts/<account_id>/pin")
@@ -86,6 +88,18 @@ def move(account_id: str):
     except InvalidInput as err:
         return account(account_id, error=err.message, status=400)
     return redirect(url_for("admin.account", account_id=account_id, moved=1), 303)
+
+
+@bp.post("/accounts/<account_id>/classes")
+@allow("admin")
+def teaching(account_id: str):
+    """Add a coach to a class, or take them off one."""
+    teaches = request.form.get("teach") != "0"
+    try:
+        _, classroom = admin.set_teaching(g.account, account_id, request.form.get("class_id", ""), teaches)
+    except InvalidInput as err:
+        return account(account_id, error=err.message, status=400)
+    return redirect(url_for("admin.account", account_id=account_id, teaching="added" if teaches else "removed"), 303)
 
 
 @bp.get("/import")

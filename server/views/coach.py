@@ -3,8 +3,9 @@ groups, CSV exports and printable reports. Coaches see their own classes; admins
 import re
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
-from server import assignments, classes, item_analysis, learner_reports, reports
+from server import assignments, buddies, classes, discussion, groups, i18n, item_analysis, learner_reports, reports
 from server.csv_files import write_csv
 from server.errors import InvalidInput
 from server.views.access import allow
@@ -33,7 +34,9 @@ def home():
 @allow(*STAFF)
 def overview(class_id: str):
     """Who needs help, then who mastered what: learners × skills of one pack."""
-    return render_template("coach/class.html", o=reports.class_overview(g.account, class_id, _pack()))
+    o = reports.class_overview(g.account, class_id, _pack())
+    return render_template("coach/class.html", o=o, buddies=buddies.buddy_panel(o),
+                           questions=discussion.class_counts(o.classroom))
 
 
 @bp.get("/classes/<class_id>/report")
@@ -61,8 +64,8 @@ def learner(class_id: str, learner_id: str):
 @allow(*STAFF)
 def parent_report(class_id: str, learner_id: str):
     """A one-page report for the learner's family, ready to print."""
-    views = [learner_reports.learner_view(g.account, class_id, learner_id)]
-    return render_template("coach/parent_reports.html", views=views, classroom=views[0].classroom)
+    view = learner_reports.learner_view(g.account, class_id, learner_id)
+    return render_template("coach/parent_reports.html", articles=_parent_articles([view]), classroom=view.classroom)
 
 
 @bp.get("/classes/<class_id>/parent-reports")
@@ -72,7 +75,17 @@ def parent_reports(class_id: str):
     classroom = classes.class_for(g.account, class_id)
     views = [learner_reports.learner_view(g.account, class_id, learner.id)
              for learner in classes.learners_query(classroom)]
-    return render_template("coach/parent_reports.html", views=views, classroom=classroom)
+    return render_template("coach/parent_reports.html", articles=_parent_articles(views), classroom=classroom)
+
+
+def _parent_articles(views) -> list[Markup]:
+    """Each learner's report made in the language their family reads (the page around it is the coach's)."""
+    articles = []
+    for n, view in enumerate(views, start=1):
+        with i18n.language(view.language) as code:
+            articles.append(Markup(render_template("coach/_parent_report.html", v=view, n=n, lang=code,
+                                                   dir="rtl" if code in i18n.RIGHT_TO_LEFT else "ltr")))
+    return articles
 
 
 @bp.get("/classes/<class_id>/assign")
@@ -105,9 +118,36 @@ def assign_post(class_id: str):
 @allow(*STAFF)
 def group_post(class_id: str):
     """Make a group (ticked learners, a wrong answer's learners, or not yet mastered), then assign."""
-    made = assignments.make_group(g.account, class_id, request.form)
+    made = groups.make_group(g.account, class_id, request.form)
     return redirect(url_for("coach.assign_form", class_id=class_id, pack=request.form.get("pack") or None,
                             target=f"group:{made.group.id}", group=made.group.name, work=made.work), 303)
+
+
+@bp.get("/classes/<class_id>/groups")
+@allow(*STAFF)
+def groups_page(class_id: str, error: str | None = None, status: int = 200):
+    """The class's groups: rename one, choose its members again, or delete it."""
+    return render_template("coach/groups.html", page=groups.groups_page(g.account, class_id), error=error,
+                           done=request.args.get("done")), status
+
+
+@bp.post("/classes/<class_id>/groups/<group_id>")
+@allow(*STAFF)
+def group_edit(class_id: str, group_id: str):
+    """Save a group's new name and members."""
+    try:
+        groups.edit_group(g.account, class_id, group_id, request.form)
+    except InvalidInput as err:
+        return groups_page(class_id, err.message, 400)
+    return redirect(url_for("coach.groups_page", class_id=class_id, done="saved"), 303)
+
+
+@bp.post("/classes/<class_id>/groups/<group_id>/delete")
+@allow(*STAFF)
+def group_delete(class_id: str, group_id: str):
+    """Delete a group; work already assigned to it stays with its learners."""
+    groups.delete_group(g.account, class_id, group_id)
+    return redirect(url_for("coach.groups_page", class_id=class_id, done="deleted"), 303)
 
 
 @bp.post("/classes/<class_id>/assignments/<assignment_id>/remove")

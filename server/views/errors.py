@@ -5,17 +5,18 @@ from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from server.errors import LanternError
+from server.i18n import N_, translate
 
 log = logging.getLogger(__name__)
 
 PLAIN = {
-    400: "The request could not be understood.",
-    403: "You do not have access to this page.",
-    404: "This page does not exist on this server.",
-    405: "This page cannot be used that way.",
-    413: "What you sent is too large.",
-    429: "Too many tries. Please wait a little and try again.",
-    500: "Something went wrong on the server. Your saved work is safe; please try again.",
+    400: N_("The request could not be understood."),
+    403: N_("You do not have access to this page."),
+    404: N_("This page does not exist on this server."),
+    405: N_("This page cannot be used that way."),
+    413: N_("What you sent is too large (a photo or recording can be at most 8 MB). Nothing was saved."),
+    429: N_("Too many tries. Please wait a little and try again."),
+    500: N_("Something went wrong on the server. Your saved work is safe; please try again."),
 }
 
 
@@ -38,9 +39,9 @@ def _lantern_error(err: LanternError):
 
 
 def _http_error(err: HTTPException):
-    return _respond(err.code or 500, PLAIN.get(err.code, err.description or "Error."))
+    return _respond(err.code or 500, translate(PLAIN[err.code]) if err.code in PLAIN else err.description or "Error.")
 
 
 def _unexpected(err: Exception):
     log.exception("unexpected error on %s", request.path)
-    return _respond(500, PLAIN[500])
+    return _respond(500, translate(PLAIN[500]))

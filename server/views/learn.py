@@ -1,8 +1,9 @@
 """Learner-facing content pages: library, pack outline, lesson, transcript, search."""
 from flask import Blueprint, current_app, g, render_template, request
 
-from server import library, progress, recommend
+from server import discussion, library, progress, recommend
 from server.errors import NotFound
+from server.i18n import N_
 from server.search import SearchIndex
 from server.views.access import allow
 
@@ -43,9 +44,11 @@ def lesson(pack_id: str, lesson_id: str):
     """A lesson page, pre-rendered at import."""
     page = library.lesson_page(pack_id, lesson_id)
     account = g.get("account")
+    questions = None
     if account and account.role == "learner":
         progress.note_lesson_opened(account.id, pack_id, lesson_id)
-    return render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack)
+        questions = discussion.lesson_questions(account, pack_id, lesson_id, discussion.PREVIEW)
+    return render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack, questions=questions)
 
 
 @bp.get("/packs/<pack_id>/lessons/<lesson_id>/transcript/<int:n>")
@@ -54,7 +57,7 @@ def transcript(pack_id: str, lesson_id: str, n: int):
     """The transcript of the lesson's n-th audio or video."""
     page = library.lesson_page(pack_id, lesson_id)
     if not 0 <= n < len(page.lesson.media) or not page.lesson.media[n]["transcript"]:
-        raise NotFound("This transcript does not exist.")
+        raise NotFound(N_("This transcript does not exist."))
     return render_template("learn/transcript.html", page=page, media=page.lesson.media[n])
 
 
@@ -63,5 +66,5 @@ def transcript(pack_id: str, lesson_id: str, n: int):
 def search():
     """Search lessons; works for accented and non-Latin text."""
     query = request.args.get("q", "")[:200]
-    hits = SearchIndex(current_app.config["DATA_DIR"] / "index").search(query) if query.strip() else []
+    hits = SearchIndex.shared(current_app.config["DATA_DIR"] / "index").search(query) if query.strip() else []
     return render_template("learn/search.html", query=query, hits=hits)

@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, jsonify, send_file
 from server.blobs import BlobStore, media_type_for
 from server.db import database
 from server.errors import NotFound
+from server.i18n import N_
+from server.models import Blob
 from server.views.access import allow
 
 bp = Blueprint("media", __name__)
@@ -17,10 +19,11 @@ MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; sand
 @bp.get("/media/<sha256>/<name>")
 @allow("public")
 def blob(sha256: str, name: str):
-    """Serve one blob; the hash in the URL makes it cacheable forever."""
+    """Serve one pack blob; the hash in the URL makes it cacheable forever. Learners' uploads share
+    the store but are not pack blobs, so they are only served by the access-checked hand-in route."""
     store = BlobStore(current_app.config["DATA_DIR"] / "blobs")
-    if not SHA.match(sha256) or not store.has(sha256):
-        raise NotFound("This file is not on this server.")
+    if not SHA.match(sha256) or not store.has(sha256) or not Blob.select().where(Blob.sha256 == sha256).exists():
+        raise NotFound(N_("This file is not on this server."))
     response = send_file(store.path_for(sha256), mimetype=media_type_for(name), conditional=True,
                          etag=sha256, max_age=31536000, download_name=name)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

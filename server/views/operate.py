@@ -1,14 +1,15 @@
 """Running the server with no IT staff: first-run setup, USB sticks, device status, poster."""
 import io
 
-import segno
 from flask import (Blueprint, current_app, g, redirect, render_template, request, url_for)
 from markupsafe import Markup
 
-from server import device, setup, usb
+from server import device, setup, usb, usb_export
 from server.auth import start_session
 from server.errors import InvalidInput, NotFound
+from server.i18n import N_
 from server.jobs import JobRunner
+from server.models.base import utcnow
 from server.packs.install import Library
 from server.views.access import allow, set_session_cookie
 
@@ -60,6 +61,7 @@ def usb_packs():
     """Packs found on USB sticks, with what each is and an Import button."""
     roots = current_app.config["USB_ROOTS"]
     return render_template("operate/usb.html", found=usb.find_packs(roots), roots=roots,
+                           drives=usb_export.find_drives(roots), paired=usb_export.is_paired(),
                            jobs=current_app.extensions["lantern_jobs"].recent()[:5])
 
 
@@ -76,6 +78,47 @@ def usb_import():
     library = Library(current_app.config["DATA_DIR"], current_app.config["MIN_FREE_BYTES"])
     job = current_app.extensions["lantern_jobs"].start_import(path, library)
     return redirect(url_for("operate.job", job_id=job.id), 303)
+
+
+@bp.post("/admin/usb/backup")
+@allow("admin")
+def usb_backup():
+    """Start saving a verified backup to one stick; show its progress page."""
+    from server.school import the_school
+
+    drive, config = _drive_from_form(), current_app.config
+    school = the_school().name
+    job = current_app.extensions["lantern_jobs"].start_task(
+        N_("Save a backup to the USB stick"),
+        lambda progress: usb_export.backup_to_drive(
+            config["DATA_DIR"], drive, config["USB_ROOTS"], school, utcnow(),
+            config.get("USB_RESERVE_BYTES", usb_export.DEFAULT_RESERVE), progress=progress).outcome)
+    return redirect(url_for("operate.job", job_id=job.id), 303)
+
+
+@bp.post("/admin/usb/bundle")
+@allow("admin")
+def usb_bundle():
+    """Start writing the results for the hub (a sync bundle) to one stick; show its progress page."""
+    drive, config = _drive_from_form(), current_app.config
+    if not usb_export.is_paired():
+        raise InvalidInput(N_("This server is not paired with the district hub yet, so there is nothing to send."))
+    job = current_app.extensions["lantern_jobs"].start_task(
+        N_("Save results for the hub to the USB stick"),
+        lambda progress: usb_export.bundle_to_drive(
+            config["DATA_DIR"], drive, config["USB_ROOTS"],
+            config.get("USB_RESERVE_BYTES", usb_export.DEFAULT_RESERVE), progress=progress).outcome)
+    return redirect(url_for("operate.job", job_id=job.id), 303)
+
+
+def _drive_from_form():
+    from pathlib import Path
+
+    raw = request.form.get("drive", "")
+    drive = Path(raw)
+    if not raw or not drive.is_dir() or not usb.is_under_roots(drive, current_app.config["USB_ROOTS"]):
+        raise InvalidInput(N_("That USB stick is no longer there. Plug it in again and reload the page."))
+    return drive
 
 
 @bp.get("/admin/jobs/<job_id>")
@@ -105,6 +148,8 @@ def poster():
     port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
     url = f"http://{device.lan_address()}{':' + port if port else ''}/"
     svg = io.BytesIO()
+    import segno  # a QR code is drawn rarely; not worth keeping in memory
+
     segno.make(url, error="m").save(svg, kind="svg", scale=10, border=2, xmldecl=False,
                                      title=f"QR code for {url}", svgclass="qr")
     qr = svg.getvalue().decode().replace("<svg ", '<svg role="img" ', 1)

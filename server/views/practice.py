@@ -3,10 +3,9 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from markupsafe import Markup
 
-from server import practice
+from server import handins, practice
 from server.library import get_pack
 from server.models import Item
-from server.packs.prepare import format_item_text
 from server.quiz.grading import choices_for_display
 from server.views.access import allow
 
@@ -16,6 +15,8 @@ bp = Blueprint("practice", __name__)
 @bp.app_template_filter("item_html")
 def item_html(text: str, fmt: str) -> Markup:
     """Feedback text of an item, as safe HTML in the item's format."""
+    from server.packs.prepare import format_item_text  # the Markdown pipeline, loaded on first use
+
     return Markup(format_item_text(text, fmt) or "")
 
 
@@ -24,6 +25,8 @@ def item_html(text: str, fmt: str) -> Markup:
 def question(pack_id: str, skill_id: str):
     """The next question on a skill (or a given item again, after a miss)."""
     item_id = request.args.get("item")
+    if item_id and handins.is_open_question(pack_id, item_id):  # read by the coach, not checked here
+        return redirect(url_for("projects.open_question", pack_id=pack_id, item_id=item_id))
     q = (practice.question_for_item(g.account.id, pack_id, item_id) if item_id
          else practice.next_question(g.account.id, pack_id, skill_id))
     hints = request.args.get("hints", "0")
@@ -38,7 +41,10 @@ def answer(pack_id: str, skill_id: str):
     """Check and record an answer, then show its feedback page."""
     form = request.form.to_dict(flat=False)
     item_id, attempt = request.form.get("item", ""), request.form.get("attempt", "")
-    practice.submit_answer(g.account.id, pack_id, item_id, attempt, form)
+    if handins.is_open_question(pack_id, item_id):  # an essay is kept for the coach, never lost
+        handins.hand_in_essay(g.account, pack_id, item_id, attempt, request.form.get("answer"))
+        return redirect(url_for("projects.open_question", pack_id=pack_id, item_id=item_id, sent=1), 303)
+    practice.record_answer(g.account.id, pack_id, item_id, attempt, form)
     return redirect(url_for("practice.result", pack_id=pack_id, skill_id=skill_id, attempt=attempt), 303)
 
 
@@ -63,4 +69,5 @@ def skills(pack_id: str):
     """A pack's skills with this learner's standing: locked ones say what unlocks them."""
     pack = get_pack(pack_id)
     return render_template("practice/skills.html", pack=pack,
-                           statuses=practice.skill_statuses(g.account.id, pack))
+                           statuses=practice.skill_statuses(g.account.id, pack),
+                           open_count=handins.open_question_count(pack))

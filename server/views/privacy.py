@@ -54,7 +54,9 @@ def erase_form(learner_id: str):
 @allow("admin")
 def erase(learner_id: str):
     """Erase a learner here, and on the hub at the next sync."""
-    privacy.erase_learner(privacy.learner(learner_id), g.account)
+    from flask import current_app
+
+    privacy.erase_learner(privacy.learner(learner_id), g.account, current_app.config["DATA_DIR"])
     return redirect(url_for("privacy.erased"), 303)
 
 

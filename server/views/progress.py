@@ -1,7 +1,7 @@
 """The learner's own progress, "What next", finishing lessons and reflecting on a unit."""
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from server import library, profiles, progress_report, recommend
+from server import buddies, library, profiles, progress_report, recommend
 from server.progress import record_event
 from server.views.access import allow
 
@@ -21,7 +21,8 @@ def me():
 @allow("learner")
 def what_next():
     """Three choices, each with a reason; the learner picks."""
-    return render_template("progress/next.html", suggestions=recommend.suggest(g.account))
+    return render_template("progress/next.html", suggestions=recommend.suggest(g.account),
+                           buddies=buddies.pairings_for(g.account))
 
 
 @bp.post("/packs/<pack_id>/lessons/<lesson_id>/finish")

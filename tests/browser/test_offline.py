@@ -162,6 +162,21 @@ def test_signing_out_forgets_the_cached_lessons(chromium, live_server):
         page.close()
 
 
+def test_changing_the_language_forgets_the_cached_lessons(chromium, live_server):
+    """Kept lessons are in the language they were read in: a new language drops them, so an offline
+    learner is never shown the old one."""
+    page = chromium.page()
+    try:
+        sign_in(page, live_server, "amina", "1234")
+        assert page.evaluate(CONTROLLED, timeout=20)
+        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        assert page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('pages-')))")
+        page.goto(live_server + "/language?lang=fr&next=/static/offline.html")
+        assert page.evaluate("caches.keys().then(k => !k.some(n => n.startsWith('pages-')))", timeout=10)
+    finally:
+        page.close()
+
+
 def test_the_offline_pages_are_accessible(chromium, live_server, axe_source):
     page = chromium.page()
     try:

@@ -1,0 +1,110 @@
+"""Logs an operator can read: one line per request, rotated, and nothing that identifies a person.
+
+A line is `2026-03-02 09:14:05 GET /coach/learner/<learner_id> 200 5123 12ms`: the method, the
+route (ids that name a person replaced by their placeholder; never a query string, a form body, a
+username, a cookie or an address), the status, the bytes sent and the time taken. The file is
+DATA_DIR/logs/lantern.log, kept to 1 MB × 5 files. Warnings from the rest of the server go to the
+same file. Waitress's "Task queue depth is N" warning, which comes once per request while a class
+is waiting, is let through at most once a minute.
+"""
+import logging
+import logging.handlers
+import re
+import time
+from pathlib import Path
+
+from flask import g, request
+
+ACCESS = logging.getLogger("lantern.access")
+MAX_BYTES = 1024**2
+BACKUPS = 5
+# URL arguments that identify a person (or a session): logged as <name>, never their value.
+PERSONAL_ARGS = frozenset({"learner_id", "account_id", "username", "user_id", "token", "code", "attempt"})
+ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+MAX_PATH = 120
+
+
+def init_app(app) -> None:
+    """Time every request and log one line for it (runs after every other after-request hook)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    # after_request hooks run in reverse order of registration: index 0 runs last, after gzip.
+    app.after_request_funcs.setdefault(None, []).insert(0, _log)
+
+
+def _start():
+    g.log_started = time.perf_counter()
+
+
+def _log(response):
+    if ACCESS.isEnabledFor(logging.INFO):
+        started = g.get("log_started")
+        took = f"{(time.perf_counter() - started) * 1000:.0f}ms" if started else "-"
+        size = response.content_length
+        ACCESS.info("%s %s %d %s %s", request.method, loggable_path(), response.status_code,
+                    "-" if size is None else size, took)
+    return response
+
+
+def loggable_path() -> str:
+    """The request's route with personal ids replaced; an unknown path only by its first part."""
+    rule = request.url_rule
+    if rule is None:
+        # A path that matches no route may hold anything somebody typed: keep only its first segment.
+        first = request.path.split("/")[1][:40] if request.path.count("/") else ""
+        return f"/{first}/…" if request.path.rstrip("/") != f"/{first}" else f"/{first}"
+    values = request.view_args or {}
+
+    def fill(match: re.Match) -> str:
+        arg = match.group(1)
+        return f"<{arg}>" if arg in PERSONAL_ARGS or arg not in values else str(values[arg])
+
+    return ARG.sub(fill, rule.rule)[:MAX_PATH]
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a repeated message through at most once per `interval` seconds (clock injectable)."""
+
+    def __init__(self, prefix: str, interval: float = 60.0, clock=time.monotonic):
+        super().__init__()
+        self.prefix, self.interval, self.clock = prefix, interval, clock
+        self.last: float | None = None
+        self.dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.prefix):
+            return True
+        now = self.clock()
+        if self.last is not None and now - self.last < self.interval:
+            self.dropped += 1
+            return False
+        if self.dropped:
+            record.msg = f"{record.msg} ({self.dropped} more like it in the last minutes not logged)"
+        self.last, self.dropped = now, 0
+        return True
+
+
+def setup_logging(data_dir: Path) -> logging.Handler:
+    """Send request lines and warnings to DATA_DIR/logs/lantern.log (rotated); return the handler."""
+    folder = Path(data_dir) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(folder / "lantern.log", maxBytes=MAX_BYTES,
+                                                   backupCount=BACKUPS, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setLevel(logging.INFO)
+    ACCESS.setLevel(logging.INFO)
+    ACCESS.propagate = False  # request lines go to the file only, not to the journal as well
+    ACCESS.addHandler(handler)
+    logging.getLogger().addHandler(handler)
+    queue = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, OncePerInterval) for f in queue.filters):
+        queue.addFilter(OncePerInterval("Task queue depth"))
+    return handler
+
+
+def remove_logging(handler: logging.Handler) -> None:
+    """Detach and close a handler made by setup_logging (tests; a clean shutdown)."""
+    ACCESS.removeHandler(handler)
+    logging.getLogger().removeHandler(handler)
+    if not ACCESS.handlers:
+        ACCESS.propagate = True
+    handler.close()
