@@ -81,8 +81,11 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_lim
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/service.py.
+    # waitress would read (and spool to disk) bodies up to 1 GB before Flask refuses them: a little over the
+    # app's own limit, Flask still answers with its clear page; far over it, waitress closes the door.
     waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
                    clear_untrusted_proxy_headers=True, _quiet=True,
+                   max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
                    **waitress_options(connection_limit, idle_timeout))
 
 
@@ -240,6 +243,16 @@ def sync_pair(data_dir, hub_url, code):
     click.echo(f"Paired with {hub_url}.")
 
 
+def _paired_hub_url() -> str:
+    """The hub this server syncs with, or a clear failure saying how to pair (inside a connection)."""
+    from sync.state import get_state
+
+    hub_url = get_state("hub_url")
+    if hub_url is None:
+        _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+    return hub_url
+
+
 @sync.command("push")
 @_data_option
 @click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
@@ -247,14 +260,11 @@ def sync_push(data_dir, budget):
     """Send every result the hub has not acknowledged yet (one pass)."""
     from server.db import database
     from sync.client import push_pending, record_failure
-    from sync.state import get_state
     from sync.transport import HttpTransport
 
     config = _open(data_dir)
     with database.connection_context():
-        hub_url = get_state("hub_url")
-        if hub_url is None:
-            _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+        hub_url = _paired_hub_url()
         try:
             report = push_pending(HttpTransport(hub_url), config["DATA_DIR"], byte_budget=budget)
         except LanternError as err:
@@ -273,14 +283,11 @@ def sync_run(data_dir, budget):
     from server.packs.install import Library
     from sync.client import record_failure
     from sync.pull import sync_pass
-    from sync.state import get_state
     from sync.transport import HttpTransport
 
     config = _open(data_dir)
     with database.connection_context():
-        hub_url = get_state("hub_url")
-        if hub_url is None:
-            _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+        hub_url = _paired_hub_url()
         try:
             report = sync_pass(HttpTransport(hub_url), config["DATA_DIR"],
                                Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), byte_budget=budget)

@@ -7,9 +7,11 @@ HTTP Range into DATA/downloads/<sha256>.part: a cut connection keeps the partial
 next pass (even after a restart) asks for the rest only. A finished download is checked against its SHA-256 (a
 mismatch removes it and imports nothing), then goes through the normal pack import. Partial
 files of packs the hub no longer offers are removed, so DATA/downloads holds at most one partial file
-per offered pack.
+per offered pack. A downloaded file that the import refuses is remembered by its hash and not downloaded
+again (a fixed pack from the hub has another hash and is tried).
 """
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -24,8 +26,11 @@ from server.packs.install import Library, active_version, import_pack
 from server.packs.manifest import version_key
 from server.packs.verify import verify_pack
 from server.storage import ensure_free_space
+from sync.state import get_state, set_state
 
+log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
+REFUSED_STATE = "refused_packs"  # sha256 -> why that downloaded file could not be imported
 MAX_PACK = 4 * 1024**3
 SHA = re.compile(r"^[0-9a-f]{64}$")
 PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -102,6 +107,7 @@ class PackPull:
     imported: list[str] = field(default_factory=list)
     downloaded_bytes: int = 0
     waiting: list[str] = field(default_factory=list)  # interrupted or over budget: resumes next time
+    refused: list[str] = field(default_factory=list)  # downloaded but not importable: not fetched again
 
 
 def check_catalogue(entries: object) -> list[dict]:
@@ -117,9 +123,13 @@ def check_catalogue(entries: object) -> list[dict]:
 
 
 def wanted(entries: list[dict]) -> list[dict]:
-    """The offered packs this school lacks, or has an older version of."""
+    """The offered packs this school lacks, or has an older version of (leaving out files that failed
+    to import here before: the same bytes would fail again, and on a metered link they cost money)."""
     out = []
+    refused = get_state(REFUSED_STATE) or {}
     for entry in entries:
+        if entry["sha256"] in refused:
+            continue
         active = active_version(entry["pack_id"])
         try:
             if active is None or version_key(entry["version"]) > version_key(active.version):
@@ -217,7 +227,13 @@ def pull_packs(transport, data_dir: Path, catalogue_entries: list[dict], headers
         try:
             import_pack(archive, library)
         except PackError as err:
-            raise SyncError(f"The pack {entry['pack_id']} from the hub could not be imported: {err}") from None
+            # Remember this file (by hash) so it is not downloaded again; a new file from the hub is tried.
+            refused = get_state(REFUSED_STATE) or {}
+            set_state(REFUSED_STATE, {**refused, entry["sha256"]: f"{entry['pack_id']} {entry['version']}: {err}"})
+            log.warning("the pack %s %s from the hub could not be imported: %s", entry["pack_id"],
+                        entry["version"], err)
+            result.refused.append(f"{entry['pack_id']} {entry['version']} ({err})")
+            continue
         finally:
             archive.unlink(missing_ok=True)
         result.imported.append(f"{entry['title'] if isinstance(entry.get('title'), str) else entry['pack_id']} "

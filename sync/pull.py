@@ -45,6 +45,8 @@ class PassReport:
             text += "; imported " + ", ".join(self.packs.imported)
         if self.packs.waiting:
             text += "; still downloading " + ", ".join(self.packs.waiting)
+        if self.packs.refused:
+            text += "; could not import (not downloaded again) " + ", ".join(self.packs.refused)
         return text + "."
 
 
@@ -104,10 +106,11 @@ def fetch_packs(transport, data_dir: Path, library: Library, budget: int | None 
 
     result = pull_packs(transport, data_dir, reply.get("packs"), headers_for, library, budget)
     result.downloaded_bytes += spent
-    if result.imported or result.waiting:
-        SyncLog.create(direction="packs", ok=1, bytes=result.downloaded_bytes,
+    if result.imported or result.waiting or result.refused:
+        SyncLog.create(direction="packs", ok=0 if result.refused else 1, bytes=result.downloaded_bytes,
                        message=("imported " + ", ".join(result.imported) + " " if result.imported else "")
-                       + ("waiting " + ", ".join(result.waiting) if result.waiting else ""))
+                       + ("waiting " + ", ".join(result.waiting) + " " if result.waiting else "")
+                       + ("refused " + "; ".join(result.refused) if result.refused else ""))
     return result
 
 

@@ -131,3 +131,59 @@ class Browser:
 def browser_for(app, people):
     """Make a Browser signed in as a demo username (or anonymous with None)."""
     return lambda username=None: Browser(app, people[username] if username else None)
+
+
+# --- a class with people in it (coach, discussion and buddy tests) ----------------------------------------
+
+CLASS_SKILL = "fraction-meaning"  # the fractions pack's first skill: never locked
+
+
+@pytest.fixture
+def class_id(demo_app, people):
+    """The demo school's "Class 5"."""
+    from server.db import database
+    from server.models import Classroom
+
+    with database.connection_context():
+        return Classroom.get(Classroom.name == "Class 5").id
+
+
+@pytest.fixture
+def other_class(demo_app, people):
+    """A second class, "Class 6", with its own coach and learner (who must not see Class 5)."""
+    from server.db import database
+    from server.school import create_account, create_class, the_school
+
+    with database.connection_context():
+        school = the_school()
+        classroom = create_class(school, "Class 6")
+        coach = create_account(school, "coach", "mwalimu-juma", "Mwalimu Juma", "other-coach-pw", classroom)
+        learner = create_account(school, "learner", "halima", "Halima", "9876", classroom)
+    return {"class_id": classroom.id, "coach": coach, "learner": learner}
+
+
+def answer_in_practice(browser, item_id, correct=True, fields_override=None, skill=CLASS_SKILL):
+    """Answer one given question of the fractions pack through the practice pages, like a learner's phone."""
+    from server.db import database
+    from server.models import Item, PackVersion
+    from tests.factories import correct_response, form_fields, wrong_response
+
+    page = browser.get(f"/practice/fractions/{skill}?item={item_id}")
+    assert page.status_code == 200
+    fields = form_fields(page.get_data(as_text=True))
+    with database.connection_context():
+        item = Item.select().join(PackVersion).where(PackVersion.is_active & (PackVersion.pack_id == "fractions")
+                                                     & (Item.item_id == item_id)).get().data
+    response = fields_override or (correct_response(item) if correct else wrong_response(item))
+    posted = browser.post(f"/practice/fractions/{skill}", data={**fields, **response})
+    assert posted.status_code == 303
+
+
+@pytest.fixture
+def stuck_and_mastered(demo_app, browser_for):
+    """Amina masters the first skill (4 right in a row); Juma gets 4 wrong in a row on it."""
+    amina, juma = browser_for("amina"), browser_for("juma")
+    for _ in range(4):
+        answer_in_practice(amina, "pw-equal-loaves", correct=True)
+        answer_in_practice(juma, "pw-equal-loaves", correct=False)
+    return amina, juma

@@ -4,10 +4,8 @@ import pytest
 
 from server.buddies import suggest_pairs
 from server.db import database
-from server.models import Classroom, Item, PackVersion
 from server.models.discussion import StudyPair
 from server.reports import Cell, LearnerRow, SkillColumn
-from tests.factories import correct_response, form_fields, wrong_response
 
 SKILL = "fraction-meaning"  # the first skill of the fractions pack: never locked
 
@@ -51,31 +49,6 @@ def test_suggestions_are_capped():
 
 
 # --- the flow over HTTP --------------------------------------------------------------------
-
-def _answer(browser, item_id, correct=True):
-    with database.connection_context():
-        item = Item.select().join(PackVersion).where(PackVersion.is_active & (PackVersion.pack_id == "fractions")
-                                                     & (Item.item_id == item_id)).get().data
-    fields = form_fields(browser.get(f"/practice/fractions/{SKILL}?item={item_id}").get_data(as_text=True))
-    response = correct_response(item) if correct else wrong_response(item)
-    assert browser.post(f"/practice/fractions/{SKILL}", data={**fields, **response}).status_code == 303
-
-
-@pytest.fixture
-def class_id(demo_app, people):
-    with database.connection_context():
-        return Classroom.get(Classroom.name == "Class 5").id
-
-
-@pytest.fixture
-def stuck_and_mastered(demo_app, browser_for):
-    """Amina masters the first skill; Juma gets 4 wrong in a row on it."""
-    amina, juma = browser_for("amina"), browser_for("juma")
-    for _ in range(4):
-        _answer(amina, "pw-equal-loaves", correct=True)
-        _answer(juma, "pw-equal-loaves", correct=False)
-    return amina, juma
-
 
 def _pairs():
     with database.connection_context():

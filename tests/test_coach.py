@@ -12,8 +12,7 @@ import pytest
 from server.db import database
 from server.models import Account, Assignment, Classroom, Item, LearnerGroup, PackVersion
 from server.progress import record_event
-from tests.conftest import Browser
-from tests.factories import correct_response, form_fields, wrong_response
+from tests.conftest import Browser, answer_in_practice as _answer
 
 SKILL = "fraction-meaning"  # the first skill of the fractions pack: never locked
 
@@ -22,46 +21,6 @@ def _items():
     with database.connection_context():
         return {i.item_id: i.data for i in Item.select().join(PackVersion).where(
             PackVersion.is_active & (PackVersion.pack_id == "fractions"))}
-
-
-def _answer(browser, item_id, correct=True, fields_override=None, skill=SKILL):
-    """Answer one given question through the practice pages, like a learner's phone."""
-    page = browser.get(f"/practice/fractions/{skill}?item={item_id}")
-    assert page.status_code == 200
-    fields = form_fields(page.get_data(as_text=True))
-    item = _items()[item_id]
-    response = fields_override or (correct_response(item) if correct else wrong_response(item))
-    posted = browser.post(f"/practice/fractions/{skill}", data={**fields, **response})
-    assert posted.status_code == 303
-
-
-@pytest.fixture
-def class_id(demo_app, people):
-    with database.connection_context():
-        return Classroom.get(Classroom.name == "Class 5").id
-
-
-@pytest.fixture
-def other_class(demo_app, people):
-    """A second class with its own coach and learner (the coach must not see Class 5)."""
-    from server.school import create_account, create_class, the_school
-
-    with database.connection_context():
-        school = the_school()
-        classroom = create_class(school, "Class 6")
-        coach = create_account(school, "coach", "mwalimu-juma", "Mwalimu Juma", "other-coach-pw", classroom)
-        learner = create_account(school, "learner", "halima", "Halima", "9876", classroom)
-    return {"class_id": classroom.id, "coach": coach, "learner": learner}
-
-
-@pytest.fixture
-def stuck_and_mastered(demo_app, browser_for):
-    """Amina masters the first skill (4 right in a row); Juma gets 4 wrong in a row on it."""
-    amina, juma = browser_for("amina"), browser_for("juma")
-    for _ in range(4):
-        _answer(amina, "pw-equal-loaves", correct=True)
-        _answer(juma, "pw-equal-loaves", correct=False)
-    return amina, juma
 
 
 def _row(html: str, name: str) -> str:

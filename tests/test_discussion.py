@@ -4,7 +4,7 @@ forms without a CSRF token are refused with nothing stored; posts are events, ex
 import pytest
 
 from server.db import database
-from server.models import Account, Classroom, Event, Lesson, Outbox, PackVersion
+from server.models import Account, Event, Lesson, Outbox, PackVersion
 from server.models.discussion import Post
 from tests.test_sync import hub  # noqa: F401 (a fixture: a real hub in its own process)
 
@@ -16,25 +16,6 @@ def lesson_id(demo_app):
     with database.connection_context():
         pack = PackVersion.get(PackVersion.is_active & (PackVersion.pack_id == PACK))
         return Lesson.select().where(Lesson.pack_version == pack).order_by(Lesson.position).first().lesson_id
-
-
-@pytest.fixture
-def class_id(demo_app, people):
-    with database.connection_context():
-        return Classroom.get(Classroom.name == "Class 5").id
-
-
-@pytest.fixture
-def other_class(demo_app, people):
-    """Class 6, with its own coach and learner."""
-    from server.school import create_account, create_class, the_school
-
-    with database.connection_context():
-        school = the_school()
-        classroom = create_class(school, "Class 6")
-        coach = create_account(school, "coach", "mwalimu-juma", "Mwalimu Juma", "other-coach-pw", classroom)
-        learner = create_account(school, "learner", "halima", "Halima", "9876", classroom)
-    return {"class_id": classroom.id, "coach": coach, "learner": learner}
 
 
 def _url(lesson_id: str) -> str:

@@ -88,3 +88,20 @@ def test_the_service_unit_allows_enough_descriptors_for_the_default_connection_l
     unit = systemd_unit(tmp_path / "venv" / "bin" / "lantern", tmp_path / "data")
     assert f"LimitNOFILE={UNIT_NOFILE}" in unit.splitlines()
     assert UNIT_NOFILE >= DEFAULT_CONNECTION_LIMIT + SPARE_DESCRIPTORS
+
+
+def test_a_body_far_over_the_limit_is_refused_at_the_door_without_being_read(tmp_path):
+    """waitress's own default would read (and spool to disk) up to 1 GB before the app could refuse it."""
+    prepare_school(tmp_path / "data", learners=0)
+    server = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        conn = http.client.HTTPConnection(HOST, server.port, timeout=30)
+        conn.putrequest("POST", "/signin")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(200 * 1024**2))  # announced, never sent
+        conn.endheaders()
+        assert conn.getresponse().status == 413
+        conn.close()
+        assert _healthz(server.port) == 200
+    finally:
+        server.stop()

@@ -272,6 +272,37 @@ def test_a_download_that_does_not_match_its_hash_is_refused(offered, hub):  # no
     assert _installed() == [] and list(downloads_dir(offered["data"]).iterdir()) == []
 
 
+def test_a_pack_that_fails_to_import_is_not_downloaded_again(app, built_packs, hub, tmp_path):  # noqa: F811
+    """A pixel bomb passes the hub's checks (verification) but not the school's import (preparing images):
+    the school remembers that file and does not spend its metered bytes on it every pass."""
+    import hashlib
+
+    from tests.packtools import rewrite_pack
+    from tests.test_packs import _png_header
+
+    bomb = _png_header(64250, 64250)
+
+    def add_bomb(m):
+        m["files"].append({"path": "images/bomb.png", "size": len(bomb), "sha256": hashlib.sha256(bomb).hexdigest()})
+
+    bad = rewrite_pack(built_packs["fractions-en"], tmp_path / "bomb.lantern", edit_manifest=add_bomb,
+                       extra={"images/bomb.png": bomb})
+    data_dir = app.config["DATA_DIR"]
+    with database.connection_context():
+        pair(HttpTransport(hub["url"]), new_code(hub), data_dir)
+    run("hub", "offer-pack", "--data", str(hub["data"]), str(bad))
+    try:
+        transport = RecordingTransport(hub["url"])
+        with database.connection_context():
+            first = fetch_packs(transport, data_dir, Library(data_dir))
+            assert first.imported == [] and "images/bomb.png" in first.refused[0]
+            again = fetch_packs(transport, data_dir, Library(data_dir))
+        assert again.refused == [] and len(transport.downloads) == 1  # not fetched a second time
+        assert _installed() == [] and list(downloads_dir(data_dir).iterdir()) == []
+    finally:
+        run("hub", "withdraw-pack", "--data", str(hub["data"]), "fractions")
+
+
 def test_partial_downloads_of_packs_no_longer_offered_are_removed(offered, hub):  # noqa: F811
     folder = downloads_dir(offered["data"])
     folder.mkdir(parents=True, exist_ok=True)
