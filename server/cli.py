@@ -327,14 +327,15 @@ def sync_import(data_dir, path):
     from server.db import database
     from sync.bundle import import_return_bundle, import_school_bundle
 
-    _open(data_dir)
+    config = _open(data_dir)
     with database.connection_context():
         try:
             direction = _json.loads(path.read_bytes()).get("direction") if path.stat().st_size < 64 * 1024**2 else None
         except ValueError:
             direction = None
         try:
-            result = import_school_bundle(path) if direction == "to-hub" else import_return_bundle(path)
+            result = (import_school_bundle(path, config["DATA_DIR"]) if direction == "to-hub"
+                      else import_return_bundle(path))
         except LanternError as err:
             _fail(err)
     click.echo(result.message)

@@ -23,7 +23,7 @@ from server.identity import device_id as local_device_id, device_key, public_key
 from server.models import HubDevice, Outbox, SyncLog
 from server.models.base import utcnow
 from server.models.sync_pull import HubRecord
-from sync import apply, protocol, records, roster_hub
+from sync import apply, protocol, records, roster_hub, uploads
 from sync.state import clear_state, get_state, set_state
 
 MAX_BUNDLE = 64 * 1024**2
@@ -142,7 +142,7 @@ def _proof(code_hash: str, hub_key: str, device: str) -> str:
 
 # --- hub side ----------------------------------------------------------------------------------
 
-def import_school_bundle(path: Path) -> BundleResult:
+def import_school_bundle(path: Path, data_dir: Path | None = None) -> BundleResult:
     """Ingest a school's results bundle on the hub (pairing it first if it carries a request)."""
     envelope, body = _open_envelope(path)
     if envelope.get("direction") != "to-hub":
@@ -162,7 +162,7 @@ def import_school_bundle(path: Path) -> BundleResult:
         message["school_id"] = device.school_id
     roster = records.check_records(message.get("records", []))
     with database.atomic():
-        ack = apply.ingest_push(device, message)
+        ack = uploads.ingest_with_erasure(device, message, data_dir)
         taken = roster_hub.merge_records(device.school_id, roster)
     return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']} and {taken} roster "
                                           f"changes from {Path(path).name}")

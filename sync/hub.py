@@ -5,7 +5,7 @@ from server.errors import Forbidden, NotFound, SyncError
 from server.identity import device_key, public_key_hex
 from server.models import HubDevice, HubSchool
 from server.views.access import allow
-from sync import apply, packs, protocol, results, roster_hub
+from sync import apply, packs, protocol, results, roster_hub, uploads
 
 bp = Blueprint("hub", __name__)
 
@@ -32,7 +32,17 @@ def push():
     device = apply.authenticate(headers.get("X-Lantern-Device"), headers.get("X-Lantern-Timestamp"),
                                 headers.get("X-Lantern-Nonce"), headers.get("X-Lantern-Signature"),
                                 request.method, request.path, body)
-    return _reply(apply.ingest_push(device, protocol.decode(body, "push")))
+    return _reply(uploads.ingest_with_erasure(device, protocol.decode(body, "push"), current_app.config["DATA_DIR"]))
+
+
+@bp.post("/sync/v1/upload/<sha256>")
+@allow("public")
+def upload(sha256: str):
+    """Store a learner's uploaded work (a hand-in's photo or recording) that the school's events name."""
+    body = request.get_data(cache=False)
+    if len(body) > uploads.MAX_UPLOAD_BYTES:
+        raise SyncError("The upload is larger than a hand-in can be.")
+    return _reply(uploads.receive_upload(_device(body), sha256, body, current_app.config["DATA_DIR"]))
 
 
 @bp.post("/sync/v1/roster")

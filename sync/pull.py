@@ -17,6 +17,7 @@ from server.packs.install import Library
 from sync import protocol, records
 from sync.client import _reply_message, _signed_headers, push_pending
 from sync.packs import PackPull, pull_packs
+from sync.uploads import push_uploads
 from sync.state import get_state, set_state
 
 PAGE = 500
@@ -35,12 +36,13 @@ class PassReport:
     pushed: int = 0
     roster: RosterReport = field(default_factory=RosterReport)
     packs: PackPull = field(default_factory=PackPull)
+    uploads: int = 0  # learners' photos and recordings sent
     bytes: int = 0
 
     @property
     def summary(self) -> str:
-        text = (f"Sent {self.pushed} events and {self.roster.sent} roster changes; applied {self.roster.applied} "
-                f"roster changes from the hub")
+        text = (f"Sent {self.pushed} events, {self.uploads} uploads and {self.roster.sent} roster changes; applied "
+                f"{self.roster.applied} roster changes from the hub")
         if self.packs.imported:
             text += "; imported " + ", ".join(self.packs.imported)
         if self.packs.waiting:
@@ -120,6 +122,10 @@ def sync_pass(transport, data_dir: Path, library: Library, byte_budget: int | No
     pushed = push_pending(transport, data_dir, byte_budget=byte_budget)
     report.pushed, report.bytes = pushed.sent, pushed.bytes
     if pushed.stopped_by_budget:
+        return report
+    sent = push_uploads(transport, data_dir, None if byte_budget is None else max(0, byte_budget - report.bytes))
+    report.uploads, report.bytes = sent.sent, report.bytes + sent.bytes
+    if sent.stopped and byte_budget is not None and report.bytes >= byte_budget:
         return report
     report.roster = exchange_roster(transport, data_dir)
     report.bytes += report.roster.bytes

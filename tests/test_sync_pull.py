@@ -331,7 +331,7 @@ def test_sync_run_does_the_whole_pass_and_resumes_after_a_restart(offered, hub):
     run("pack", "list", "--data", str(offered["data"]))  # a process start (housekeeping) keeps the partial file
     assert part.stat().st_size == 1000
     out = run("sync", "run", "--data", str(offered["data"])).stdout
-    assert re.search(r"Sent \d+ events and \d+ roster changes", out) and "imported" in out
+    assert re.search(r"Sent \d+ events, \d+ uploads and \d+ roster changes", out) and "imported" in out
     assert _installed() == ["fractions"] and not part.exists()
 
 
