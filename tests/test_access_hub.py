@@ -1,0 +1,61 @@
+"""The hub's routes × roles, generated from the hub app's URL map like tests/test_access.py: a new hub route
+without an entry here fails. Operator pages let in only the hub operator; the sync endpoints are "public"
+to the session layer because each request is signed by a device instead, and unsigned they are refused."""
+import re
+
+import pytest
+
+from server.views.access import policy_of
+from tests.test_access import EXPECTED
+
+HUB_EXPECTED = {
+    "hub.schools": {"operator"}, "hub.add_school": {"operator"}, "hub.revoke": {"operator"},
+    "hub.results_overview": {"operator"}, "hub.school_results": {"operator"}, "hub.offered_packs": {"operator"},
+    # signed by the device (Ed25519 over method, path, time, nonce and body hash), not a session:
+    "hub.pair": {"public"}, "hub.push": {"public"}, "hub.upload": {"public"}, "hub.roster": {"public"},
+    "hub.catalogue": {"public"}, "hub.pack_file": {"public"},
+}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A hub app on a real SQLite file, set up with its operator; yields (app, anonymous, operator clients)."""
+    from server import create_app
+    from server.config import load_config
+
+    app = create_app(load_config(tmp_path_factory.mktemp("hub"), ROLE="hub"))
+    app.config["TESTING"] = True
+    operator = app.test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', operator.get("/setup").get_data(as_text=True)).group(1)
+    operator.post("/setup", data={"csrf": token, "school_name": "Pwani District", "language": "en",
+                                  "username": "operator", "password": "district-pass", "password2": "district-pass"})
+    return app, app.test_client(), operator
+
+
+def test_every_hub_route_has_a_declared_policy_matching_this_table(hub):
+    app = hub[0]
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED) | set(HUB_EXPECTED), "add new hub routes to HUB_EXPECTED (and give them @allow)"
+    for endpoint, allowed in HUB_EXPECTED.items():
+        assert policy_of(app, endpoint) == frozenset(allowed), endpoint
+
+
+def test_operator_pages_keep_out_everyone_but_the_operator_and_unsigned_sync_is_refused(hub):
+    app, anonymous, operator = hub
+    tokens = {who: re.search(r'name="csrf" value="([^"]+)"', client.get(page).get_data(as_text=True)).group(1)
+              for who, client, page in (("anonymous", anonymous, "/signin"), ("operator", operator, "/hub"))}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("hub."):
+            continue
+        url = re.sub(r"<(?:\w+:)?\w+>", "0" * 64, rule.rule)
+        method = "GET" if "GET" in rule.methods else "POST"
+        for who, client in (("anonymous", anonymous), ("operator", operator)):
+            signed = HUB_EXPECTED[rule.endpoint] == {"public"}
+            form = b"x" if signed else {"csrf": tokens[who]}  # a valid form: only the role decides
+            response = client.get(url) if method == "GET" else client.post(url, data=form)
+            kept_out = response.status_code in (401, 403) or (
+                response.status_code == 302 and "/signin" in response.headers.get("Location", ""))
+            if HUB_EXPECTED[rule.endpoint] == {"operator"}:
+                assert kept_out == (who == "anonymous"), (who, method, url, response.status_code)
+            else:  # a device's signature is the credential: without one, a clear 4xx, never a 500 or a page
+                assert 400 <= response.status_code < 500 and response.get_json()["error"], (who, url)
