@@ -90,12 +90,15 @@ def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None
         set_state("pending_code", code)
         set_state("pending_code_hash", apply.code_hash(code))
     rows = list(Outbox.select().order_by(Outbox.seq))
+    files = uploads.write_beside(data_dir, dest_dir)  # learners' photos and recordings, named by hash
     message = {**push_message(rows, get_state("hub_school_id")), **message_extra, "device_id": device,
-               "records": records.changed_records()}
+               "records": records.changed_records(), "uploads": files}
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     path = _write(dest_dir, f"lantern-results-{device[:8]}-{stamp}.lsync", _envelope("to-hub", device, key, message))
     SyncLog.create(direction="bundle-out", ok=1, events=len(message["events"]), message=path.name)
-    return BundleResult(path, len(message["events"]), f"{len(message['events'])} events written to {path.name}")
+    extra = f" and {len(files)} uploaded files beside it" if files else ""
+    return BundleResult(path, len(message["events"]),
+                        f"{len(message['events'])} events written to {path.name}{extra}")
 
 
 def import_return_bundle(path: Path) -> BundleResult:
@@ -164,7 +167,9 @@ def import_school_bundle(path: Path, data_dir: Path | None = None) -> BundleResu
     with database.atomic():
         ack = uploads.ingest_with_erasure(device, message, data_dir)
         taken = roster_hub.merge_records(device.school_id, roster)
-    return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']} and {taken} roster "
+    stored = uploads.read_beside(device, message.get("uploads"), Path(path).parent, data_dir) if data_dir else 0
+    files = f", {stored} uploaded files" if stored else ""
+    return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']}{files} and {taken} roster "
                                           f"changes from {Path(path).name}")
 
 

@@ -13,7 +13,9 @@ them.
 """
 import hashlib
 import logging
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,7 +82,49 @@ def push_uploads(transport, data_dir: Path, budget: int | None = None) -> Upload
     return report
 
 
+def write_beside(data_dir: Path, dest_dir: Path, limit: int = 2000) -> list[str]:
+    """For a USB bundle: copy the uploads after the cursor beside it as `lantern-upload-<sha256>.bin` (files
+    already on the stick are kept); returns their hashes. The cursor stays: the stick brings no ack back."""
+    store, dest = BlobStore(Path(data_dir) / "blobs"), Path(dest_dir)
+    written = []
+    for work in waiting_uploads(limit):
+        source, target = store.path_for(work.upload_sha256), dest / beside_name(work.upload_sha256)
+        if not source.is_file():
+            continue
+        if not target.exists():
+            dest.mkdir(parents=True, exist_ok=True)
+            part = dest / f".{target.name}.part"
+            shutil.copyfile(source, part)
+            with open(part, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(part, target)
+        written.append(work.upload_sha256)
+    return list(dict.fromkeys(written))
+
+
+def beside_name(sha256: str) -> str:
+    return f"lantern-upload-{sha256}.bin"
+
+
 # --- hub side ----------------------------------------------------------------------------------
+
+def read_beside(device: HubDevice, listed: object, folder: Path, data_dir: Path) -> int:
+    """On the hub: store the uploads a (verified) school bundle lists from the files beside it; a missing,
+    damaged or unnamed file is skipped (logged), never stored. Returns how many were stored."""
+    if not isinstance(listed, list):
+        return 0
+    stored = 0
+    for sha in listed[:5000]:
+        path = Path(folder) / beside_name(str(sha)) if isinstance(sha, str) and SHA.match(sha) else None
+        if path is None or not path.is_file() or path.stat().st_size > MAX_UPLOAD_BYTES:
+            continue
+        try:
+            receive_upload(device, sha, path.read_bytes(), data_dir)
+            stored += 1
+        except (SyncError, NotFound) as err:
+            log.warning("upload %s beside the bundle was not stored: %s", sha, err)
+    return stored
+
 
 def receive_upload(device: HubDevice, sha256: str, data: bytes, data_dir: Path) -> dict:
     """Store one upload a school's hand-in names (idempotent: the store is content-addressed)."""

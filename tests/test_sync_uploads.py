@@ -49,3 +49,29 @@ def test_a_photo_reaches_the_hub_once_and_is_erased_there_with_the_learner(demo_
         erase_learner(Account.get_by_id(people["amina"].id), people["admin"], data_dir)
         sync_pass(HttpTransport(hub["url"]), data_dir, Library(data_dir))
     assert not _hub_has(hub, sha)
+
+
+def test_by_usb_stick_the_photos_travel_beside_the_bundle_and_only_named_intact_ones_are_kept(
+        demo_app, people, browser_for, project, tmp_path):  # noqa: F811
+    import re
+
+    from sync.bundle import export_school_bundle
+    from tests.test_cli import run
+
+    hub_data, stick = tmp_path / "hub", tmp_path / "stick"
+    code = re.search(r"Pairing code: (\S+)", run("hub", "add-school", "--data", str(hub_data), "Shule").stdout).group(1)
+    hand_in(browser_for("amina"), project.id, photo=(jpeg_with_gps((640, 480)), "a.jpg"))
+    hand_in(browser_for("juma"), project.id, photo=(jpeg_with_gps((480, 640)), "b.jpg"))
+    amina_sha = handins_of(people["amina"])[0].upload_sha256
+    juma_sha = handins_of(people["juma"])[0].upload_sha256
+    with database.connection_context():
+        sent = export_school_bundle(demo_app.config["DATA_DIR"], stick, code=code)
+    assert "2 uploaded files beside it" in sent.message
+    beside = stick / f"lantern-upload-{juma_sha}.bin"
+    beside.write_bytes(beside.read_bytes()[:-100] + b"\0" * 100)  # damaged on the way: same name, wrong bytes
+    stray = stick / f"lantern-upload-{'e' * 64}.bin"
+    stray.write_bytes(b"a file nobody's hand-in names")
+    out = run("sync", "import", "--data", str(hub_data), str(sent.path)).stdout
+    assert "1 uploaded files" in out
+    assert _hub_has({"data": hub_data}, amina_sha)
+    assert not _hub_has({"data": hub_data}, juma_sha) and not _hub_has({"data": hub_data}, "e" * 64)
