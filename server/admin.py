@@ -61,7 +61,7 @@ def school_class(admin: Account, class_id: str) -> Classroom:
     classroom = Classroom.get_or_none((Classroom.id == class_id) & (Classroom.school == admin.school_id)
                                       & ~Classroom.deleted)
     if classroom is None:
-        raise NotFound("This class is not in your school.")
+        raise NotFound(N_("This class is not in your school."))
     return classroom
 
 
@@ -79,7 +79,7 @@ def school_account(admin: Account, account_id: str) -> Account:
     account = Account.get_or_none((Account.id == account_id) & (Account.school == admin.school_id)
                                   & ~Account.deleted & Account.role.in_(STAFF_ROLES))
     if account is None:
-        raise NotFound("This account is not in your school.")
+        raise NotFound(N_("This account is not in your school."))
     return account
 
 
@@ -87,7 +87,7 @@ def create_class(admin: Account, name: str) -> Classroom:
     """Create a class (names are unique within the school)."""
     name = " ".join((name or "").split())
     if any(c.name.lower() == name.lower() for c in school_classes(admin)):
-        raise InvalidInput(f"There is already a class called “{name}”.", field="name")
+        raise InvalidInput(N_("There is already a class called “%(name)s”."), field="name", name=name)
     with database.atomic():
         classroom = school.create_class(admin.school, name)
         record(admin, "create_class", class_id=classroom.id, name=classroom.name)
@@ -98,10 +98,10 @@ def create_account(admin: Account, form) -> Account:
     """Create one learner (with a PIN) or coach (with a password), in a class of the school."""
     role = form.get("role", "learner")
     if role not in STAFF_ROLES:
-        raise InvalidInput("Choose learner or coach.", field="role")
+        raise InvalidInput(N_("Choose learner or coach."), field="role")
     classroom = school_class(admin, form["class_id"]) if form.get("class_id") else None
     if role == "learner" and classroom is None:
-        raise InvalidInput("Choose the learner's class.", field="class_id")
+        raise InvalidInput(N_("Choose the learner's class."), field="class_id")
     with database.atomic():
         account = school.create_account(admin.school, role, form.get("username", ""), form.get("name", ""),
                                         form.get("secret", ""), classroom)
@@ -114,10 +114,10 @@ def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Accou
     """Give a learner a new PIN (made up when none is given) and sign them out everywhere."""
     learner = school_account(admin, account_id)
     if learner.role != "learner":
-        raise InvalidInput("Only learners have PINs. A coach's password is changed by the coach.")
+        raise InvalidInput(N_("Only learners have PINs. A coach's password is changed by the coach."))
     pin = (new_pin or "").strip() or make_pin()
     if not (pin.isdigit() and pin.isascii() and 4 <= len(pin) <= 12):
-        raise InvalidInput("A PIN has 4 to 12 digits.", field="pin")
+        raise InvalidInput(N_("A PIN has 4 to 12 digits."), field="pin")
     hashed = auth.hash_secret(pin)
     with database.atomic():
         Account.update(password_hash=hashed, version=Account.version + 1, updated_at=utcnow(),
@@ -131,12 +131,13 @@ def move_learner(admin: Account, account_id: str, class_id: str) -> Account:
     """Move a learner to another class of the school."""
     learner = school_account(admin, account_id)
     if learner.role != "learner":
-        raise InvalidInput("Only learners belong to one class.")
+        raise InvalidInput(N_("Only learners belong to one class."))
     if not class_id:
-        raise InvalidInput("Choose the class to move them to.", field="class_id")
+        raise InvalidInput(N_("Choose the class to move them to."), field="class_id")
     target = school_class(admin, class_id)
     if learner.classroom_id == target.id:
-        raise InvalidInput(f"{learner.display_name} is already in {target.name}.", field="class_id")
+        raise InvalidInput(N_("%(learner)s is already in %(classroom)s."), field="class_id",
+                           learner=learner.display_name, classroom=target.name)
     with database.atomic():
         Account.update(classroom=target, version=Account.version + 1, updated_at=utcnow(),
                        updated_by=device_id()).where(Account.id == learner.id).execute()
@@ -191,7 +192,7 @@ def import_accounts(admin: Account, filename: str, data: bytes, default_class_id
     hashes = [auth.hash_secret(p.secret) for p in plan.accounts]  # slow: outside the write lock
     with database.atomic():
         if Account.select().where(Account.username.in_([p.username for p in plan.accounts])).exists():
-            raise InvalidInput("Someone created one of these usernames a moment ago. Please upload the file again.")
+            raise InvalidInput(N_("Someone created one of these usernames a moment ago. Please upload the file again."))
         created = [_write_account(admin, p, h, classes) for p, h in zip(plan.accounts, hashes)]
         record(admin, "import_accounts", file=filename[:200], count=len(created),
                usernames=[a.username for a in created])

@@ -14,6 +14,7 @@ from server.audit import record
 from server.classes import class_for, learners_query
 from server.db import database
 from server.errors import InvalidInput, NotFound
+from server.i18n import N_
 from server.ids import uuid7
 from server.models import Account, Assignment, LearnerGroup, Lesson, PackVersion, Skill
 from server.models.base import utcnow
@@ -58,11 +59,11 @@ def parse_due(text: str | None, today: date) -> datetime | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("Please give the due date as a date, like 2025-06-13.", field="due") from None
+        raise InvalidInput(N_("Please give the due date as a date, like 2025-06-13."), field="due") from None
     if day < today:
-        raise InvalidInput("The due date is in the past. Please choose today or a later day.", field="due")
+        raise InvalidInput(N_("The due date is in the past. Please choose today or a later day."), field="due")
     if (day - today).days > MAX_DAYS_AHEAD:
-        raise InvalidInput("The due date is more than a year away.", field="due")
+        raise InvalidInput(N_("The due date is more than a year away."), field="due")
     return datetime(day.year, day.month, day.day)
 
 
@@ -74,19 +75,19 @@ def parse_target(text: str | None) -> tuple[str, str | None]:
     kind, _, ref = text.partition(":")
     if kind in ("group", "learner") and ref:
         return kind, ref
-    raise InvalidInput("Please choose who the work is for.", field="target")
+    raise InvalidInput(N_("Please choose who the work is for."), field="target")
 
 
 def parse_work(values: list[str]) -> list[tuple[str, str]]:
     """[(kind, ref id)] from the ticked work boxes, without repeats."""
     picked = list(dict.fromkeys(v for v in values if v))
     if not picked:
-        raise InvalidInput("Please tick at least one lesson or practice to assign.", field="work")
+        raise InvalidInput(N_("Please tick at least one lesson or practice to assign."), field="work")
     if len(picked) > MAX_WORK_AT_ONCE:
-        raise InvalidInput(f"Please assign at most {MAX_WORK_AT_ONCE} things at once.", field="work")
+        raise InvalidInput(N_("Please assign at most %(num)d things at once."), field="work", num=MAX_WORK_AT_ONCE)
     parsed = [WORK.match(v) for v in picked]
     if not all(parsed):
-        raise InvalidInput("Some of the ticked work is not in this pack.", field="work")
+        raise InvalidInput(N_("Some of the ticked work is not in this pack."), field="work")
     return [(m.group(1), m.group(2)) for m in parsed]
 
 
@@ -133,14 +134,14 @@ def assign(account: Account, class_id: str, form) -> list[Assignment]:
     classroom = class_for(account, class_id)
     _, pack = choose_pack(classroom, form.get("pack"))
     if pack is None or pack.pack_id != form.get("pack"):
-        raise InvalidInput("Please choose a pack first.", field="pack")
+        raise InvalidInput(N_("Please choose a pack first."), field="pack")
     target = _target(classroom, *parse_target(form.get("target")))
     due = parse_due(form.get("due"), utcnow().date())
     lessons, practice = _work_choices(pack)
     titles = {w.value: w.title for w in lessons + practice}
     work = parse_work(form.getlist("work"))
     if any(f"{kind}:{ref}" not in titles for kind, ref in work):
-        raise InvalidInput("Some of the ticked work is not in this pack.", field="work")
+        raise InvalidInput(N_("Some of the ticked work is not in this pack."), field="work")
     with database.atomic():
         made = [Assignment.create(id=uuid7(), classroom_id=classroom.id, target=target, pack_id=pack.pack_id,
                                   kind=kind, ref_id=ref, title=titles[f"{kind}:{ref}"], due=due,
@@ -157,10 +158,10 @@ def _target(classroom, kind: str, ref: str | None) -> dict:
         group = LearnerGroup.get_or_none((LearnerGroup.id == ref) & (LearnerGroup.classroom == classroom)
                                          & ~LearnerGroup.deleted)
         if group is None:
-            raise InvalidInput("That group is not in this class.", field="target")
+            raise InvalidInput(N_("That group is not in this class."), field="target")
         return {"type": "group", "id": group.id, "members": list(group.members)}
     if not learners_query(classroom).where(Account.id == ref).exists():
-        raise InvalidInput("That learner is not in this class.", field="target")
+        raise InvalidInput(N_("That learner is not in this class."), field="target")
     return {"type": "learner", "id": ref}
 
 
@@ -170,7 +171,7 @@ def remove_assignment(account: Account, class_id: str, assignment_id: str) -> As
     row = Assignment.get_or_none((Assignment.id == assignment_id) & (Assignment.classroom_id == classroom.id)
                                  & ~Assignment.deleted)
     if row is None:
-        raise NotFound("This assignment is not in this class, or it was already removed.")
+        raise NotFound(N_("This assignment is not in this class, or it was already removed."))
     row.deleted, row.version = True, row.version + 1
     with database.atomic():
         row.save()

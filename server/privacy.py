@@ -9,6 +9,7 @@ from server import buddies, discussion, handins, uploads
 from server.csv_files import write_csv
 from server.db import database
 from server.errors import NotFound
+from server.i18n import N_
 from server.identity import device_id
 from server.ids import uuid7
 from server.models import (Account, Answer, AuditEntry, Event, LearnerStat, LessonProgress, Outbox,
@@ -23,7 +24,7 @@ def learner(account_id: str) -> Account:
     """A (not erased) learner account, or NotFound."""
     account = Account.get_or_none((Account.id == account_id) & (Account.role == "learner") & ~Account.deleted)
     if account is None:
-        raise NotFound("No such learner.")
+        raise NotFound(N_("No such learner."))
     return account
 
 

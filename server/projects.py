@@ -67,7 +67,7 @@ def _criteria(form) -> list[str]:
     raw = _clean_text(form, "criteria", 600)
     criteria = [line.strip() for line in raw.splitlines() if line.strip()]
     if len(criteria) > MAX_CRITERIA or any(len(c) > 80 for c in criteria):
-        raise InvalidInput(f"At most {MAX_CRITERIA} criteria, one per line, each under 80 characters.",
+        raise InvalidInput(N_("At most %(num)d criteria, one per line, each under 80 characters."), num=MAX_CRITERIA,
                            field="criteria")
     return list(dict.fromkeys(criteria))
 
@@ -81,7 +81,8 @@ def offer_project(coach: Account, class_id: str, form) -> Project:
     offered = Project.select().where((Project.classroom_id == classroom.id) & (Project.status == "offered")
                                      & ~Project.deleted).count()
     if offered >= MAX_OFFERED:
-        raise InvalidInput(f"A class menu holds at most {MAX_OFFERED} projects. Remove one first.", field="title")
+        raise InvalidInput(N_("A class menu holds at most %(num)d projects. Remove one first."), field="title",
+                           num=MAX_OFFERED)
     return Project.create(id=uuid7(), classroom_id=classroom.id, title=title, description=description,
                           criteria=criteria, status="offered", created_by=coach.id)
 

@@ -5,6 +5,7 @@ import uuid
 from server.auth import hash_secret
 from server.db import database
 from server.errors import InvalidInput
+from server.i18n import N_
 from server.models import Account, Classroom, CoachClass, School
 
 ROLES = ("learner", "coach", "admin", "operator")
@@ -20,7 +21,7 @@ def create_school(name: str, language: str = "en", is_demo: bool = False) -> Sch
     """Create the school record."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
-        raise InvalidInput("Please give the school a name.", field="name")
+        raise InvalidInput(N_("Please give the school a name."), field="name")
     return School.create(id=str(uuid.uuid4()), name=name, language=language, is_demo=is_demo)
 
 
@@ -28,7 +29,7 @@ def create_class(school: School, name: str) -> Classroom:
     """Create a class in the school."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("Please give the class a name.", field="name")
+        raise InvalidInput(N_("Please give the class a name."), field="name")
     return Classroom.create(id=str(uuid.uuid4()), school=school, name=name)
 
 
@@ -39,13 +40,13 @@ def create_account(school: School, role: str, username: str, display_name: str, 
     if role not in ROLES:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
     if not USERNAME.match(username):
-        raise InvalidInput("A username has 2-64 lowercase letters, digits, '.', '_' or '-'.", field="username")
+        raise InvalidInput(N_("A username has 2-64 lowercase letters, digits, '.', '_' or '-'."), field="username")
     if Account.select().where(Account.username == username).exists():
-        raise InvalidInput(f"The username {username!r} is taken.", field="username")
+        raise InvalidInput(N_("The username “%(username)s” is taken."), field="username", username=username)
     if role == "learner" and not (secret.isdigit() and 4 <= len(secret) <= 12):
-        raise InvalidInput("A learner's PIN has 4 to 12 digits.", field="password")
+        raise InvalidInput(N_("A learner's PIN has 4 to 12 digits."), field="password")
     if role != "learner" and len(secret) < 8:
-        raise InvalidInput("A password needs at least 8 characters.", field="password")
+        raise InvalidInput(N_("A password needs at least 8 characters."), field="password")
     with database.atomic():
         account = Account.create(id=str(uuid.uuid4()), school=school, username=username,
                                  display_name=(display_name or username).strip()[:100], role=role,
