@@ -1,35 +1,15 @@
-"""The `lantern` command: serve, pack build|verify|import|list|remove, rebuild."""
+"""The `lantern` command: serve, pack build|verify|import|list|remove, backup, restore, rebuild, migrate,
+wheelhouse, update; `sync` and `hub` come from server/cli_sync.py."""
 import logging
 import sys
 from pathlib import Path
 
 import click
 
+from server.cli_common import _data_option, _fail, _open
+from server.cli_sync import hub, sync
 from server.config import default_data_dir, load_config
 from server.errors import LanternError
-
-
-
-def _data_option(func):
-    return click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, envvar="LANTERN_DATA", show_envvar=True,
-                        help="Data folder (database, blobs, index). Default: ./lantern-data")(func)
-
-
-def _open(data_dir: Path | None, **overrides) -> dict:
-    """Load config for a data folder, open its database and bring it up to date."""
-    from server.db import open_database
-    from server.maintenance import prepare_data
-
-    config = load_config(data_dir or default_data_dir(), **overrides)
-    open_database(config["DATABASE"])
-    prepare_data(config)
-    return config
-
-
-def _fail(err: LanternError):
-    click.echo(f"Error: {err.message}", err=True)
-    sys.exit(1)
 
 
 @click.group()
@@ -216,215 +196,6 @@ def restore(data_dir, folder):
     click.echo(f"Restored the backup of {info['created_at']} ({info['events']} events).")
 
 
-@main.group()
-def sync():
-    """Pair with the district hub and send results to it."""
-
-
-@sync.command("pair")
-@_data_option
-@click.argument("hub_url")
-@click.argument("code")
-def sync_pair(data_dir, hub_url, code):
-    """Register this server with the hub using the one-time pairing code."""
-    from sync.client import pair
-    from sync.transport import HttpTransport
-
-    from server.db import database
-    from sync.state import set_state
-
-    config = _open(data_dir)
-    with database.connection_context():
-        try:
-            pair(HttpTransport(hub_url), code, config["DATA_DIR"])
-        except LanternError as err:
-            _fail(err)
-        set_state("hub_url", hub_url)
-    click.echo(f"Paired with {hub_url}.")
-
-
-def _paired_hub_url() -> str:
-    """The hub this server syncs with, or a clear failure saying how to pair (inside a connection)."""
-    from sync.state import get_state
-
-    hub_url = get_state("hub_url")
-    if hub_url is None:
-        _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
-    return hub_url
-
-
-@sync.command("push")
-@_data_option
-@click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
-def sync_push(data_dir, budget):
-    """Send every result the hub has not acknowledged yet (one pass)."""
-    from server.db import database
-    from sync.client import push_pending, record_failure
-    from sync.transport import HttpTransport
-
-    config = _open(data_dir)
-    with database.connection_context():
-        hub_url = _paired_hub_url()
-        try:
-            report = push_pending(HttpTransport(hub_url), config["DATA_DIR"], byte_budget=budget)
-        except LanternError as err:
-            record_failure(err.message)
-            _fail(err)
-    click.echo(f"Sent {report.sent} events in {report.batches} batches ({report.bytes} bytes); "
-               f"{report.pending} still waiting{' (byte budget spent)' if report.stopped_by_budget else ''}.")
-
-
-@sync.command("run")
-@_data_option
-@click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
-def sync_run(data_dir, budget):
-    """One whole sync pass: send results, exchange roster changes, download new packs."""
-    from server.db import database
-    from server.packs.install import Library
-    from sync.client import record_failure
-    from sync.pull import sync_pass
-    from sync.transport import HttpTransport
-
-    config = _open(data_dir)
-    with database.connection_context():
-        hub_url = _paired_hub_url()
-        try:
-            report = sync_pass(HttpTransport(hub_url), config["DATA_DIR"],
-                               Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), byte_budget=budget)
-        except LanternError as err:
-            record_failure(err.message)
-            _fail(err)
-    click.echo(report.summary)
-
-
-@sync.command("export")
-@_data_option
-@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--code", help="On a school not yet paired: the pairing code from the district.")
-@click.option("--for", "school_id", help="On the hub: write the return bundle for this school id.")
-def sync_export(data_dir, dest, code, school_id):
-    """Write a sync bundle to a folder (a USB stick): results to the hub, or the hub's reply."""
-    from server.db import database
-    from sync.bundle import export_return_bundle, export_school_bundle
-
-    config = _open(data_dir)
-    with database.connection_context():
-        try:
-            result = (export_return_bundle(school_id, config["DATA_DIR"], dest) if school_id
-                      else export_school_bundle(config["DATA_DIR"], dest, code))
-        except LanternError as err:
-            _fail(err)
-    click.echo(f"{result.message} ({result.path})")
-
-
-@sync.command("import")
-@_data_option
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def sync_import(data_dir, path):
-    """Read a sync bundle from a USB stick (on the hub: a school's results; on a school: the reply)."""
-    import json as _json
-
-    from server.db import database
-    from sync.bundle import import_return_bundle, import_school_bundle
-
-    config = _open(data_dir)
-    with database.connection_context():
-        try:
-            direction = _json.loads(path.read_bytes()).get("direction") if path.stat().st_size < 64 * 1024**2 else None
-        except ValueError:
-            direction = None
-        try:
-            result = (import_school_bundle(path, config["DATA_DIR"]) if direction == "to-hub"
-                      else import_return_bundle(path))
-        except LanternError as err:
-            _fail(err)
-    click.echo(result.message)
-
-
-@main.group()
-def hub():
-    """District hub tasks: register schools, revoke devices."""
-
-
-@hub.command("add-school")
-@_data_option
-@click.argument("name")
-def hub_add_school(data_dir, name):
-    """Register a school and print its one-time pairing code."""
-    from server.db import database
-    from sync.apply import register_school
-
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        school, code = register_school(name)
-    click.echo(f"School {school.name} registered (id {school.id}). Pairing code: {code}")
-
-
-@hub.command("new-code")
-@_data_option
-@click.argument("school_id")
-def hub_new_code(data_dir, school_id):
-    """A fresh one-time pairing code for a registered school (another or a replaced server)."""
-    from server.db import database
-    from server.models import HubSchool
-    from sync.apply import new_pairing_code
-
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        if HubSchool.get_or_none(HubSchool.id == school_id) is None:
-            _fail(LanternError("No school with this id is registered on this hub."))
-        code = new_pairing_code(school_id)
-    click.echo(f"Pairing code: {code}")
-
-
-@hub.command("offer-pack")
-@_data_option
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def hub_offer_pack(data_dir, path):
-    """Offer a pack archive to every school (they download it when they sync)."""
-    from server.db import database
-    from sync.packs import offer_pack
-
-    config = _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        try:
-            row = offer_pack(path, config["DATA_DIR"])
-        except LanternError as err:
-            _fail(err)
-    click.echo(f"Offering {row.title} {row.version} ({row.size} bytes, SHA-256 {row.sha256}).")
-
-
-@hub.command("withdraw-pack")
-@_data_option
-@click.argument("pack_id")
-def hub_withdraw_pack(data_dir, pack_id):
-    """Stop offering a pack to schools."""
-    from server.db import database
-    from sync.packs import withdraw_pack
-
-    config = _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        count = withdraw_pack(pack_id, config["DATA_DIR"])
-    click.echo(f"No longer offering {pack_id} ({count} archive(s) removed).")
-
-
-@hub.command("revoke")
-@_data_option
-@click.argument("device_id")
-def hub_revoke(data_dir, device_id):
-    """Revoke a school device (it can no longer sync)."""
-    from server.db import database
-    from sync.apply import revoke_device
-
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        try:
-            revoke_device(device_id)
-        except LanternError as err:
-            _fail(err)
-    click.echo(f"Device {device_id} revoked.")
-
-
 @main.command()
 @_data_option
 def migrate(data_dir):
@@ -518,3 +289,7 @@ def rebuild(data_dir):
         events = rebuild_all()
     count = reindex_all(Library(config["DATA_DIR"]))
     click.echo(f"Progress rebuilt from {events} events. Search index rebuilt: {count} lessons.")
+
+
+main.add_command(sync)
+main.add_command(hub)
