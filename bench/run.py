@@ -19,10 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: python bench/run.py
     sys.path.insert(0, str(REPO))
 
-from bench import (answer_storm, coach_pages, cohort, cold_start, learner_mix, memory, pack_import, page_weight,  # noqa: E402
-                   rebuild, search, server_process, sync_push)
-from bench import class_load, slow_link  # noqa: E402
-from bench import pack_resume  # noqa: E402
+from bench import (answer_storm, class_load, coach_pages, cohort, cold_start, learner_mix, memory,  # noqa: E402
+                   pack_import, pack_resume, page_weight, rebuild, search, server_process, slow_link, sync_push)
 from bench.fixtures import machine  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
