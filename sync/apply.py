@@ -7,12 +7,13 @@ any check.
 import hashlib
 import secrets
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from peewee import Case, IntegrityError
 
 from server.db import database
-from server.errors import Forbidden, NotFound, SyncError
+from server.errors import Forbidden, LanternError, NotFound, SyncError
 from server.models import (HubDevice, HubSchool, PairingCode, ReceivedEvent, SeenNonce, SyncLog)
 from server.models.base import utcnow
 from sync import protocol
@@ -22,6 +23,7 @@ PAIRING_DAYS = 14
 CLOCK_WINDOW = timedelta(hours=48)  # school clocks drift; nonces make replays fail anyway
 
 MAX_REFUSALS_LISTED = 100  # an acknowledgement names at most this many refused events
+QUIET_DAYS = 7  # the operator's page flags a school that has not synced for this long
 
 
 def register_school(name: str) -> tuple[HubSchool, str]:
@@ -186,3 +188,22 @@ def revoke_device(device_id: str) -> HubDevice:
 def forget_old_nonces(older_than: timedelta = CLOCK_WINDOW * 2) -> int:
     """Drop nonces past the replay window (bounded storage)."""
     return SeenNonce.delete().where(SeenNonce.seen_at < utcnow() - older_than).execute()
+
+
+@contextmanager
+def failures_logged(device: HubDevice, direction: str):
+    """Record a signed request the hub refused (after its transaction rolled back), so the operator sees
+    which school's sync is failing and why; the refusal itself still goes back to the school."""
+    try:
+        yield
+    except LanternError as err:
+        SyncLog.create(school_id=device.school_id, direction=direction, ok=0, message=err.message[:500])
+        raise
+
+
+def latest_problems() -> dict[str, SyncLog]:
+    """Per school, its latest refused sync if nothing succeeded after it (for the operator's page)."""
+    latest: dict[str, SyncLog] = {}
+    for row in SyncLog.select().where(SyncLog.school_id.is_null(False)).order_by(SyncLog.at.desc()).limit(2000):
+        latest.setdefault(row.school_id, row)
+    return {school: row for school, row in latest.items() if not row.ok}

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from server.errors import Forbidden, NotFound, SyncError
 from server.identity import device_key, public_key_hex
 from server.models import HubDevice, HubSchool
+from server.models.base import utcnow
 from server.views.access import allow
 from sync import apply, packs, protocol, results, roster_hub, uploads
 
@@ -32,7 +33,9 @@ def push():
     device = apply.authenticate(headers.get("X-Lantern-Device"), headers.get("X-Lantern-Timestamp"),
                                 headers.get("X-Lantern-Nonce"), headers.get("X-Lantern-Signature"),
                                 request.method, request.path, body)
-    return _reply(uploads.ingest_with_erasure(device, protocol.decode(body, "push"), current_app.config["DATA_DIR"]))
+    with apply.failures_logged(device, "push"):
+        return _reply(uploads.ingest_with_erasure(device, protocol.decode(body, "push"),
+                                                  current_app.config["DATA_DIR"]))
 
 
 @bp.post("/sync/v1/upload/<sha256>")
@@ -50,7 +53,9 @@ def upload(sha256: str):
 def roster():
     """Take a device's roster changes (last-writer-wins); answer with the changes after its cursor."""
     body = _signed_body()
-    return _reply(roster_hub.answer_roster(_device(body), protocol.decode(body, "roster")))
+    device = _device(body)
+    with apply.failures_logged(device, "roster"):
+        return _reply(roster_hub.answer_roster(device, protocol.decode(body, "roster")))
 
 
 @bp.post("/sync/v1/catalogue")
@@ -104,8 +109,9 @@ def schools():
     devices = {}
     for device in HubDevice.select().order_by(HubDevice.paired_at):
         devices.setdefault(device.school_id, []).append(device)
-    return render_template("hub/schools.html", schools=rows, devices=devices,
-                           code=request.args.get("code"), new_school=request.args.get("school"))
+    return render_template("hub/schools.html", schools=rows, devices=devices, problems=apply.latest_problems(),
+                           quiet_days=apply.QUIET_DAYS, now=utcnow(), code=request.args.get("code"),
+                           new_school=request.args.get("school"))
 
 
 @bp.post("/hub/schools")

@@ -59,3 +59,35 @@ def test_operator_pages_keep_out_everyone_but_the_operator_and_unsigned_sync_is_
                 assert kept_out == (who == "anonymous"), (who, method, url, response.status_code)
             else:  # a device's signature is the credential: without one, a clear 4xx, never a 500 or a page
                 assert 400 <= response.status_code < 500 and response.get_json()["error"], (who, url)
+
+
+def test_the_operator_sees_which_school_sync_is_refused_and_why(hub):
+    """A refused signed push is logged for its school; the schools page says so until a sync succeeds."""
+    import gzip
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from server.db import database
+    from sync.apply import pair_device, register_school
+    from tests.test_sync_fuzz import signed_post
+
+    app, _anonymous, operator = hub
+    key = Ed25519PrivateKey.generate()
+    with database.connection_context():
+        school, code = register_school("Shule ya Milimani")
+        device = pair_device(code, key.public_key().public_bytes_raw().hex(), "office laptop")
+    target = {"client": app.test_client(), "key": key, "device": device.id}
+
+    def push(through_seq):
+        body = gzip.compress(json.dumps({"protocol": 1, "type": "push", "school_id": school.id,
+                                         "through_seq": through_seq, "events": []}).encode())
+        return signed_post(target, body)
+
+    assert push(-1).status_code == 400
+    page = operator.get("/hub").get_data(as_text=True)
+    row = page[page.index("Shule ya Milimani"):].split("</tr>")[0]
+    assert "Last sync refused" in row and "through_seq must be a whole number" in row
+    assert push(0).status_code == 200  # a later success clears the warning
+    row = operator.get("/hub").get_data(as_text=True).split("Shule ya Milimani")[1].split("</tr>")[0]
+    assert "Last sync refused" not in row
