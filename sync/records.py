@@ -104,8 +104,10 @@ def local_records() -> list[dict]:
     for link in CoachClass.select(CoachClass.coach, CoachClass.classroom):
         classes.setdefault(link.coach_id, []).append(link.classroom_id)
     for a in Account.select().where(Account.role.in_(ROLES)):
+        # No profile: a learner's language, interests and accessibility needs stay on this server (privacy
+        # by default; the hub needs none of it for results).
         data = {"username": a.username, "display_name": a.display_name, "role": a.role,
-                "classroom_id": a.classroom_id, "profile": a.profile or {}}
+                "classroom_id": a.classroom_id}
         if a.role == "coach":
             data["classes"] = sorted(classes.get(a.id, []))
         records.append(_versioned("account", a, data))
@@ -262,7 +264,9 @@ def _apply_account(record, row, school) -> bool:
     if Account.select().where((Account.username == username) & (Account.id != record["id"])).exists():
         username = f"{username[:56]}-{record['id'][:6]}"  # two people chose the same name on two devices
     fields = {"username": username, "display_name": data["display_name"], "role": data["role"],
-              "classroom": classroom, "profile": data.get("profile") or {}, **_meta(record)}
+              "classroom": classroom, **_meta(record)}
+    if "profile" in data:  # an older device may still send one; a record without keeps the profile here
+        fields["profile"] = data.get("profile") or {}
     if row is None:
         Account.create(id=record["id"], school=school, password_hash=None, **fields)
     else:

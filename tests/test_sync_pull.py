@@ -1,6 +1,7 @@
 """Pull half of sync against a real hub process on 127.0.0.1: roster records (last-writer-wins,
 tombstones, repeats) and packs offered by the hub (catalogue, Range download that resumes,
 hash check, import)."""
+import json
 import re
 import sqlite3
 from datetime import timedelta
@@ -90,6 +91,32 @@ def test_the_school_roster_reaches_the_hub_and_a_second_pass_sends_nothing(schoo
     assert sum(1 for kind, _ in held if kind == "account") >= learners
     again = _exchange(hub, school)
     assert (again.sent, again.applied) == (0, 0)
+
+
+def test_learner_profiles_stay_on_the_school_server(school, hub):  # noqa: F811
+    """Language, interests and accessibility needs are personal and the hub needs none of them: they do
+    not travel, and a pulled account change keeps the profile this server has."""
+    amina = school["people"]["amina"]
+    with database.connection_context():
+        Account.update(profile={"language": "sw", "captions": True, "interests": ["health"]}).where(
+            Account.id == amina.id).execute()
+        mine = _wire("account", Account.get_by_id(amina.id))
+    assert "profile" not in mine["data"]
+    _exchange(hub, school)
+    connection = sqlite3.connect(hub["data"] / "lantern.db")
+    try:
+        held = [json.loads(d) for (d,) in connection.execute(
+            "SELECT data FROM hub_record WHERE school_id = ? AND kind = 'account'", (school["school_id"],))]
+    finally:
+        connection.close()
+    assert held and not any("profile" in data for data in held)
+    renamed = {**mine, "version": mine["version"] + 1, "updated_by": school["other"].device_id,
+               "data": {**mine["data"], "display_name": "Amina N."}}
+    school["other"].send([renamed])
+    _exchange(hub, school)
+    with database.connection_context():
+        after = Account.get_by_id(amina.id)
+    assert after.display_name == "Amina N." and after.profile["captions"] is True
 
 
 def test_a_change_made_elsewhere_arrives_and_applying_it_twice_changes_nothing(school, hub):  # noqa: F811
