@@ -9,6 +9,7 @@ are the coach's moderation, kept on the row.
 Learners see only their own class's posts, by first name; posting to another class is refused.
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from peewee import Case, fn
 
@@ -22,6 +23,7 @@ from server.models.discussion import Post
 
 MAX_POST = 1000  # characters
 PREVIEW = 3  # questions shown under the lesson itself (the page stays small)
+BURST_POSTS, BURST_MINUTES = 10, 10  # at most this many posts by one learner in this many minutes
 THREAD_LIMIT = 10  # questions per page of the full discussion (the page stays within its byte budget)
 BOARD_LIMIT = 30  # recent questions on the coach's page
 MODERATION = {"helpful": {"helpful": True}, "not_helpful": {"helpful": False}, "hide": {"hidden": True},
@@ -101,6 +103,10 @@ def answer(learner: Account, question_id: str, form) -> Post:
 
 
 def _record_post(learner: Account, payload: dict) -> Post:
+    since = utcnow() - timedelta(minutes=BURST_MINUTES)
+    if Post.select().where((Post.author_id == learner.id) & (Post.created_at > since)).count() >= BURST_POSTS:
+        raise InvalidInput(N_("You have posted a lot just now. Please wait a few minutes, then post again."),
+                           field="body")
     event, _ = progress.record_event(learner.id, "post", payload)
     return Post.get_by_id(event.id)
 

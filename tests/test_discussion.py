@@ -107,6 +107,19 @@ def test_an_empty_or_over_long_post_is_refused(demo_app, browser_for, lesson_id,
         assert Event.select().where(Event.kind == "post").count() == 1
 
 
+def test_a_burst_of_posts_is_slowed_down_and_the_extra_one_is_not_stored(demo_app, browser_for, lesson_id):
+    """Ten posts in ten minutes is plenty for a learner; the eleventh waits (nothing is stored)."""
+    from server.discussion import BURST_POSTS
+
+    amina, juma = browser_for("amina"), browser_for("juma")
+    for n in range(BURST_POSTS):
+        assert _ask(amina, lesson_id, f"Question {n}?").status_code == 303
+    refused = _ask(amina, lesson_id, "One more?")
+    assert refused.status_code == 400 and "Please wait a few minutes" in _html(refused)
+    assert len(_posts()) == BURST_POSTS
+    assert _ask(juma, lesson_id, "My own question?").status_code == 303  # the limit is per learner
+
+
 def test_a_post_of_exactly_the_limit_is_kept(demo_app, browser_for, lesson_id):
     assert _ask(browser_for("amina"), lesson_id, "y" * 1000).status_code == 303
     assert len(_only_post().body) == 1000
@@ -272,9 +285,9 @@ def test_posts_are_exported_survive_a_rebuild_and_are_erased_with_the_learner(de
 
 
 def test_the_full_page_shows_ten_questions_at_a_time(demo_app, browser_for, lesson_id):
-    amina, juma = browser_for("amina"), browser_for("juma")
-    for n in range(12):
-        _ask(amina, lesson_id, f"Question number {n:02d}")
+    amina, juma, neema = browser_for("amina"), browser_for("juma"), browser_for("neema")
+    for n in range(12):  # two learners (one learner may post ten in ten minutes)
+        assert _ask(amina if n % 2 else neema, lesson_id, f"Question number {n:02d}").status_code == 303
     first = _html(juma.get(f"{_url(lesson_id)}/questions"))
     assert [n for n in range(12) if f"Question number {n:02d}" in first] == list(range(2, 12))
     assert "12 questions" in first and 'href="?page=2"' in first and "Newer questions" not in first
