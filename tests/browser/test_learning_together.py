@@ -2,19 +2,16 @@
 answers and reports, the coach marks the answer helpful; then the pages this adds (with posts and a
 study-buddy pairing in them) are checked like every other page: valid HTML, no axe violations, and
 within their byte budgets."""
-import gzip
 import re
 import sqlite3
 import uuid
 
 import pytest
 
+from tests.browser.checks import assert_no_axe_violations, assert_valid_html, assert_within_budgets
 from tests.browser.crawl import Visitor, parse
-from tests.browser.test_axe_every_page import axe_violations, sign_in
-from tests.browser.test_html_valid import run_vnu
 from tests.browser.test_no_javascript import sign_in_without_scripts
-from tests.browser.test_page_budgets import (LEARNER_PAGE_BUDGET, LESSON_SHELL_BUDGET, STAFF_PAGE_BUDGET,
-                                             measure, refs_of, stylesheets)  # noqa: F401 (a fixture)
+from tests.browser.test_page_budgets import LESSON_SHELL_BUDGET, shell_size, stylesheets  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SKILL = "fraction-meaning"
@@ -100,38 +97,12 @@ def test_the_new_pages_are_valid_accessible_and_small(busy_pages, chromium, live
     assert "Your coach asked you to help Juma" in busy_pages["learner"][3].html
     assert "Amina helps Juma with" in busy_pages["coach"][0].html
 
-    files = {}
-    for n, (role, page) in enumerate(pages):
-        files[(role, page.url)] = tmp_path / f"{role}-{n}.html"
-        files[(role, page.url)].write_text(page.html, encoding="utf-8")
-    invalid = {key: errors for key, errors in run_vnu(vnu_command, files).items() if errors}
-    assert not invalid, invalid
+    assert_valid_html(pages, vnu_command, tmp_path)
+    assert_within_budgets(pages, stylesheets)
+    shell = shell_size(busy_pages["learner"][0].html, stylesheets)
+    print(f"lesson shell with three questions: {shell} bytes")
+    assert shell <= LESSON_SHELL_BUDGET
 
-    sizes = {page.url: measure(page, stylesheets) for _, page in pages}
-    print("\n" + "\n".join(f"{size:6d} bytes (gzipped, CSS included)  {url}" for url, size in sizes.items()))
-    for role, page in pages:
-        assert sizes[page.url] <= (LEARNER_PAGE_BUDGET if role == "learner" else STAFF_PAGE_BUDGET), page.url
-    lesson = busy_pages["learner"][0].html
-    start, end = lesson.index("<article"), lesson.rindex("</article>")
-    shell = lesson[:lesson.index(">", start) + 1] + lesson[end:]
-    shell_size = len(gzip.compress(shell.encode(), compresslevel=6, mtime=0)) + \
-        sum(stylesheets(href)[0] for href in refs_of(lesson).stylesheets)
-    print(f"lesson shell with three questions: {shell_size} bytes")
-    assert shell_size <= LESSON_SHELL_BUDGET
-
-    found = {}
-    for role, who in (("learner", ("amina", "1234")), ("coach", ("teacher", "teacher-demo"))):
-        tab = chromium.page()
-        try:
-            tab.emulate_phone()
-            sign_in(tab, live_server, *who)
-            for page in busy_pages[role]:
-                if "/next" in page.url and role == "learner" and page is busy_pages["learner"][2]:
-                    continue  # Juma's page: same markup as Amina's, other account
-                tab.goto(live_server + page.url)
-                violations = axe_violations(tab, axe_source)
-                if violations:
-                    found[page.url] = violations
-        finally:
-            tab.close()
-    assert not found, found
+    juma_next = busy_pages["learner"][2]  # the same markup as Amina's What next, for another account
+    assert_no_axe_violations(chromium, live_server, axe_source,
+                             [pair for pair in pages if pair[1] is not juma_next])

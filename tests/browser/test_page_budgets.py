@@ -134,6 +134,14 @@ def measure(page, stylesheets) -> int:
     return page.wire_bytes + sum(stylesheets(href)[0] for href in refs_of(page.html).stylesheets)
 
 
+def shell_size(html: str, stylesheets) -> int:
+    """The bytes of a lesson page without its lesson body (the page shell): gzipped, with its stylesheets."""
+    start, end = html.index("<article"), html.rindex("</article>")
+    shell = html[:html.index(">", start) + 1] + html[end:]
+    return len(gzip.compress(shell.encode(), compresslevel=6, mtime=0)) + \
+        sum(stylesheets(href)[0] for href in refs_of(html).stylesheets)
+
+
 def all_pages(site) -> list:
     """Every HTML page of every role's crawl."""
     return [page for role in ROLES for page in site(role) if page.is_html]
@@ -172,10 +180,7 @@ def test_a_lesson_page_shell_stays_small(site, stylesheets):
     for page in site("anonymous") + site("learner"):
         if kind_of(page) != "lesson":
             continue
-        start, end = page.html.index("<article"), page.html.rindex("</article>")
-        shell = page.html[:page.html.index(">", start) + 1] + page.html[end:]
-        size = len(gzip.compress(shell.encode(), compresslevel=6, mtime=0)) + \
-            sum(stylesheets(href)[0] for href in refs_of(page.html).stylesheets)
+        size = shell_size(page.html, stylesheets)
         largest = max(largest, size)
         if size > LESSON_SHELL_BUDGET:
             over.append(f"{page.role} {page.url}: shell {size} bytes > {LESSON_SHELL_BUDGET}")

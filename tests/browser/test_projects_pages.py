@@ -8,11 +8,9 @@ import re
 import pytest
 from PIL import Image
 
+from tests.browser.checks import assert_no_axe_violations, assert_valid_html, assert_within_budgets
 from tests.browser.crawl import Visitor
-from tests.browser.test_axe_every_page import axe_violations, sign_in
-from tests.browser.test_html_valid import run_vnu
 from tests.browser.test_no_javascript import sign_in_without_scripts
-from tests.browser.test_page_budgets import LEARNER_PAGE_BUDGET, STAFF_PAGE_BUDGET, measure
 from tests.browser.test_page_budgets import stylesheets  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -102,28 +100,6 @@ def test_the_project_pages_are_valid_accessible_and_small(project_pages, chromiu
                                                           vnu_command, stylesheets, tmp_path):
     pages = [(role, page) for role in ("learner", "coach") for page in project_pages[role]]
     assert all(page.status == 200 for _, page in pages), [(p.url, p.status) for _, p in pages]
-    files = {}
-    for n, (role, page) in enumerate(pages):
-        files[(role, page.url)] = tmp_path / f"{role}-{n}.html"
-        files[(role, page.url)].write_text(page.html, encoding="utf-8")
-    invalid = {key: errors for key, errors in run_vnu(vnu_command, files).items() if errors}
-    assert not invalid, invalid
-
-    sizes = {page.url: measure(page, stylesheets) for _, page in pages}
-    print("\n" + "\n".join(f"{size:6d} bytes (gzipped, CSS included)  {url}" for url, size in sizes.items()))
-    for role, page in pages:
-        assert sizes[page.url] <= (LEARNER_PAGE_BUDGET if role == "learner" else STAFF_PAGE_BUDGET), page.url
-
-    found = []
-    for role, username, password in (("learner", "amina", "1234"), ("coach", "teacher", "teacher-demo")):
-        tab = chromium.page()
-        try:
-            tab.emulate_phone(320, 640)
-            sign_in(tab, live_server, username, password)
-            for page in project_pages[role]:
-                tab.goto(live_server + page.url)
-                found += [(page.url, v["id"], [n["target"] for n in v["nodes"]])
-                          for v in axe_violations(tab, axe_source)]
-        finally:
-            tab.close()
-    assert not found, found
+    assert_valid_html(pages, vnu_command, tmp_path)
+    assert_within_budgets(pages, stylesheets)
+    assert_no_axe_violations(chromium, live_server, axe_source, pages)
