@@ -55,6 +55,13 @@ class Network:
                 session_id=session)
 
 
+def open_a_pack_under_the_worker(page, live_server) -> None:
+    """Sign in as amina, wait until the service worker controls the tab, open the first pack's page."""
+    sign_in(page, live_server, "amina", "1234")
+    assert page.evaluate(CONTROLLED, timeout=20)  # enhance.js registered the worker; it took the tab
+    page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+
+
 def events_with_id(live_data, event_id: str) -> int:
     """How many events the live server's database holds with this id."""
     with sqlite3.connect(f"file:{live_data / 'lantern.db'}?mode=ro", uri=True) as db:
@@ -80,9 +87,7 @@ def attempt_of(body: str) -> str:
 def test_a_lesson_stays_readable_and_an_offline_answer_is_sent_once(chromium, live_server, live_data):
     page = chromium.page()
     try:
-        sign_in(page, live_server, "amina", "1234")
-        assert page.evaluate(CONTROLLED, timeout=20)  # enhance.js registered the worker; it took the tab
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        open_a_pack_under_the_worker(page, live_server)
         page.click("ol.lessons a", navigates=True)
         lesson_url, lesson_title = page.url(), heading(page)
         assert "/lessons/" in lesson_url
@@ -129,9 +134,7 @@ def test_a_lesson_stays_readable_and_an_offline_answer_is_sent_once(chromium, li
 def test_an_offline_answer_the_server_refuses_is_dropped_not_retried(chromium, live_server, live_data):
     page = chromium.page()
     try:
-        sign_in(page, live_server, "amina", "1234")
-        assert page.evaluate(CONTROLLED, timeout=20)
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        open_a_pack_under_the_worker(page, live_server)
         page.click("ol.lessons a", navigates=True)
         page.click("a[href^='/practice/']", navigates=True)
         network = Network(page)
@@ -151,9 +154,7 @@ def test_an_offline_answer_the_server_refuses_is_dropped_not_retried(chromium, l
 def test_signing_out_forgets_the_cached_lessons(chromium, live_server):
     page = chromium.page()
     try:
-        sign_in(page, live_server, "amina", "1234")
-        assert page.evaluate(CONTROLLED, timeout=20)
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        open_a_pack_under_the_worker(page, live_server)
         page.click("ol.lessons a", navigates=True)
         assert page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('pages-')))")
         page.click("nav form[action='/signout'] button", navigates=True)
@@ -167,9 +168,7 @@ def test_changing_the_language_forgets_the_cached_lessons(chromium, live_server)
     learner is never shown the old one."""
     page = chromium.page()
     try:
-        sign_in(page, live_server, "amina", "1234")
-        assert page.evaluate(CONTROLLED, timeout=20)
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        open_a_pack_under_the_worker(page, live_server)
         assert page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('pages-')))")
         page.goto(live_server + "/language?lang=fr&next=/static/offline.html")
         assert page.evaluate("caches.keys().then(k => !k.some(n => n.startsWith('pages-')))", timeout=10)
@@ -203,9 +202,7 @@ def test_the_worker_is_served_from_the_root_and_is_small(live_server):
 def test_an_answer_sent_online_through_the_worker_shows_its_result(chromium, live_server, live_data):
     page = chromium.page()
     try:
-        sign_in(page, live_server, "amina", "1234")
-        assert page.evaluate(CONTROLLED, timeout=20)
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+        open_a_pack_under_the_worker(page, live_server)
         page.click("ol.lessons a", navigates=True)
         page.click("a[href^='/practice/']", navigates=True)
         attempt = attempt_of(fill_in_an_answer(page))
