@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from peewee import OP, Expression, Value
+
 from server.blobs import BlobStore
 from server.errors import NotFound, SyncError
 from server.identity import device_key
@@ -146,6 +148,8 @@ def named_uploads(school_id: str, sha256: str | None = None, learners: set[str] 
         (ReceivedEvent.school_id == school_id) & (ReceivedEvent.kind == "handed_in"))
     if learners is not None:
         query = query.where(ReceivedEvent.learner_id.in_(list(learners)))
+    if sha256 is not None:  # let the database skip the hand-ins that cannot name it (checked exactly below)
+        query = query.where(Expression(ReceivedEvent.payload, OP.ILIKE, Value(f"%{sha256}%", converter=False)))
     shas = set()
     for row in query:
         upload = row.payload.get("upload") if isinstance(row.payload, dict) else None
