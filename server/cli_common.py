@@ -1,5 +1,6 @@
 """What every `lantern` command shares: the --data option, opening a data folder, failing in one line."""
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,3 +29,17 @@ def _open(data_dir: Path | None, **overrides) -> dict:
 def _fail(err: LanternError):
     click.echo(f"Error: {err.message}", err=True)
     sys.exit(1)
+
+
+@contextmanager
+def opened(data_dir: Path | None, **overrides):
+    """A command's data folder, open and up to date, with a database connection; our own errors end the
+    command with their one sentence and exit status 1. Yields the config."""
+    from server.db import database
+
+    config = _open(data_dir, **overrides)
+    with database.connection_context():
+        try:
+            yield config
+        except LanternError as err:
+            _fail(err)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from server.cli_common import _data_option, _fail, _open
+from server.cli_common import _data_option, opened
 from server.errors import LanternError
 
 
@@ -21,29 +21,31 @@ def sync():
 def sync_pair(data_dir, hub_url, code):
     """Register this server with the hub using the one-time pairing code."""
     from sync.client import pair
+    from sync.state import set_state
     from sync.transport import HttpTransport
 
-    from server.db import database
-    from sync.state import set_state
-
-    config = _open(data_dir)
-    with database.connection_context():
-        try:
-            pair(HttpTransport(hub_url), code, config["DATA_DIR"])
-        except LanternError as err:
-            _fail(err)
+    with opened(data_dir) as config:
+        pair(HttpTransport(hub_url), code, config["DATA_DIR"])
         set_state("hub_url", hub_url)
     click.echo(f"Paired with {hub_url}.")
 
 
 def _paired_hub_url() -> str:
-    """The hub this server syncs with, or a clear failure saying how to pair (inside a connection)."""
+    """The hub this server syncs with, or a clear error saying how to pair (inside a connection)."""
     from sync.state import get_state
 
     hub_url = get_state("hub_url")
     if hub_url is None:
-        _fail(LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`."))
+        raise LanternError("This server is not paired with a hub yet: run `lantern sync pair HUB_URL CODE`.")
     return hub_url
+
+
+def _recorded(err: LanternError) -> LanternError:
+    """Note a failed sync for the admin's status page, then let it end the command."""
+    from sync.client import record_failure
+
+    record_failure(err.message)
+    return err
 
 
 @sync.command("push")
@@ -51,18 +53,15 @@ def _paired_hub_url() -> str:
 @click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
 def sync_push(data_dir, budget):
     """Send every result the hub has not acknowledged yet (one pass)."""
-    from server.db import database
-    from sync.client import push_pending, record_failure
+    from sync.client import push_pending
     from sync.transport import HttpTransport
 
-    config = _open(data_dir)
-    with database.connection_context():
+    with opened(data_dir) as config:
         hub_url = _paired_hub_url()
         try:
             report = push_pending(HttpTransport(hub_url), config["DATA_DIR"], byte_budget=budget)
         except LanternError as err:
-            record_failure(err.message)
-            _fail(err)
+            raise _recorded(err) from None
     click.echo(f"Sent {report.sent} events in {report.batches} batches ({report.bytes} bytes); "
                f"{report.pending} still waiting{' (byte budget spent)' if report.stopped_by_budget else ''}.")
 
@@ -72,21 +71,17 @@ def sync_push(data_dir, budget):
 @click.option("--budget", type=int, default=None, help="Stop after about this many bytes (metered links).")
 def sync_run(data_dir, budget):
     """One whole sync pass: send results, exchange roster changes, download new packs."""
-    from server.db import database
     from server.packs.install import Library
-    from sync.client import record_failure
     from sync.pull import sync_pass
     from sync.transport import HttpTransport
 
-    config = _open(data_dir)
-    with database.connection_context():
+    with opened(data_dir) as config:
         hub_url = _paired_hub_url()
         try:
             report = sync_pass(HttpTransport(hub_url), config["DATA_DIR"],
                                Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), byte_budget=budget)
         except LanternError as err:
-            record_failure(err.message)
-            _fail(err)
+            raise _recorded(err) from None
     click.echo(report.summary)
 
 
@@ -97,16 +92,11 @@ def sync_run(data_dir, budget):
 @click.option("--for", "school_id", help="On the hub: write the return bundle for this school id.")
 def sync_export(data_dir, dest, code, school_id):
     """Write a sync bundle to a folder (a USB stick): results to the hub, or the hub's reply."""
-    from server.db import database
     from sync.bundle import export_return_bundle, export_school_bundle
 
-    config = _open(data_dir)
-    with database.connection_context():
-        try:
-            result = (export_return_bundle(school_id, config["DATA_DIR"], dest) if school_id
-                      else export_school_bundle(config["DATA_DIR"], dest, code))
-        except LanternError as err:
-            _fail(err)
+    with opened(data_dir) as config:
+        result = (export_return_bundle(school_id, config["DATA_DIR"], dest) if school_id
+                  else export_school_bundle(config["DATA_DIR"], dest, code))
     click.echo(f"{result.message} ({result.path})")
 
 
@@ -117,20 +107,15 @@ def sync_import(data_dir, path):
     """Read a sync bundle from a USB stick (on the hub: a school's results; on a school: the reply)."""
     import json as _json
 
-    from server.db import database
     from sync.bundle import import_return_bundle, import_school_bundle
 
-    config = _open(data_dir)
-    with database.connection_context():
+    with opened(data_dir) as config:
         try:
             direction = _json.loads(path.read_bytes()).get("direction") if path.stat().st_size < 64 * 1024**2 else None
         except ValueError:
             direction = None
-        try:
-            result = (import_school_bundle(path, config["DATA_DIR"]) if direction == "to-hub"
-                      else import_return_bundle(path))
-        except LanternError as err:
-            _fail(err)
+        result = (import_school_bundle(path, config["DATA_DIR"]) if direction == "to-hub"
+                  else import_return_bundle(path))
     click.echo(result.message)
 
 
@@ -144,11 +129,9 @@ def hub():
 @click.argument("name")
 def hub_add_school(data_dir, name):
     """Register a school and print its one-time pairing code."""
-    from server.db import database
     from sync.apply import register_school
 
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
+    with opened(data_dir, ROLE="hub"):
         school, code = register_school(name)
     click.echo(f"School {school.name} registered (id {school.id}). Pairing code: {code}")
 
@@ -158,14 +141,12 @@ def hub_add_school(data_dir, name):
 @click.argument("school_id")
 def hub_new_code(data_dir, school_id):
     """A fresh one-time pairing code for a registered school (another or a replaced server)."""
-    from server.db import database
     from server.models import HubSchool
     from sync.apply import new_pairing_code
 
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
+    with opened(data_dir, ROLE="hub"):
         if HubSchool.get_or_none(HubSchool.id == school_id) is None:
-            _fail(LanternError("No school with this id is registered on this hub."))
+            raise LanternError("No school with this id is registered on this hub.")
         code = new_pairing_code(school_id)
     click.echo(f"Pairing code: {code}")
 
@@ -175,15 +156,10 @@ def hub_new_code(data_dir, school_id):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def hub_offer_pack(data_dir, path):
     """Offer a pack archive to every school (they download it when they sync)."""
-    from server.db import database
     from sync.packs import offer_pack
 
-    config = _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        try:
-            row = offer_pack(path, config["DATA_DIR"])
-        except LanternError as err:
-            _fail(err)
+    with opened(data_dir, ROLE="hub") as config:
+        row = offer_pack(path, config["DATA_DIR"])
     click.echo(f"Offering {row.title} {row.version} ({row.size} bytes, SHA-256 {row.sha256}).")
 
 
@@ -192,11 +168,9 @@ def hub_offer_pack(data_dir, path):
 @click.argument("pack_id")
 def hub_withdraw_pack(data_dir, pack_id):
     """Stop offering a pack to schools."""
-    from server.db import database
     from sync.packs import withdraw_pack
 
-    config = _open(data_dir, ROLE="hub")
-    with database.connection_context():
+    with opened(data_dir, ROLE="hub") as config:
         count = withdraw_pack(pack_id, config["DATA_DIR"])
     click.echo(f"No longer offering {pack_id} ({count} archive(s) removed).")
 
@@ -206,13 +180,8 @@ def hub_withdraw_pack(data_dir, pack_id):
 @click.argument("device_id")
 def hub_revoke(data_dir, device_id):
     """Revoke a school device (it can no longer sync)."""
-    from server.db import database
     from sync.apply import revoke_device
 
-    _open(data_dir, ROLE="hub")
-    with database.connection_context():
-        try:
-            revoke_device(device_id)
-        except LanternError as err:
-            _fail(err)
+    with opened(data_dir, ROLE="hub"):
+        revoke_device(device_id)
     click.echo(f"Device {device_id} revoked.")
