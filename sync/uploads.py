@@ -142,10 +142,12 @@ def receive_upload(device: HubDevice, sha256: str, data: bytes, data_dir: Path) 
     return {"type": "upload-ack", "sha256": sha256}
 
 
-def named_uploads(school_id: str, sha256: str | None = None, learners: set[str] | None = None) -> set[str]:
-    """The upload hashes the school's hand-in events name (optionally: only this hash, or these learners)."""
-    query = ReceivedEvent.select(ReceivedEvent.payload).where(
-        (ReceivedEvent.school_id == school_id) & (ReceivedEvent.kind == "handed_in"))
+def named_uploads(school_id: str | None, sha256: str | None = None, learners: set[str] | None = None) -> set[str]:
+    """The upload hashes a school's hand-in events name (`None`: any school's; optionally only this hash, or
+    only these learners' hand-ins)."""
+    query = ReceivedEvent.select(ReceivedEvent.payload).where(ReceivedEvent.kind == "handed_in")
+    if school_id is not None:
+        query = query.where(ReceivedEvent.school_id == school_id)
     if learners is not None:
         query = query.where(ReceivedEvent.learner_id.in_(list(learners)))
     if sha256 is not None:  # let the database skip the hand-ins that cannot name it (checked exactly below)
@@ -168,11 +170,7 @@ def erased_learners(message: dict) -> set[str]:
 
 def forget_uploads(candidates: set[str], data_dir: Path) -> int:
     """Remove the candidate uploads no hand-in event of any school names any more; returns how many."""
-    still = set()
-    for row in ReceivedEvent.select(ReceivedEvent.payload).where(ReceivedEvent.kind == "handed_in"):
-        upload = row.payload.get("upload") if isinstance(row.payload, dict) else None
-        if isinstance(upload, dict) and upload.get("sha256") in candidates:
-            still.add(upload["sha256"])
+    still = {sha for sha in candidates if named_uploads(None, sha)}
     removed = 0
     store = BlobStore(Path(data_dir) / "blobs")
     for sha in candidates - still:
