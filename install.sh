@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -n "$update" ]; then
-  # Backup first, new version beside this one, rollback on failure: see server/update.py.
+  # Backup first, new version beside this one, rollback on failure: see server/device/update.py.
   [ -f "$update/update.sh" ] || { echo "install.sh: $update is not an update kit (no update.sh in it)." >&2; exit 2; }
   exec sh "$update/update.sh" "$(pwd)" "${LANTERN_DATA:-/var/lib/lantern}"
 fi

@@ -34,7 +34,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/answer_storm.py
 
 from bench.server_process import answer_event_ids, locked_lines, start_server, status_field  # noqa: E402
 from bench.tables import format_table  # noqa: E402
-from server import mastery  # noqa: E402
+from server.learning import mastery  # noqa: E402
 from tests.factories import correct_response, wrong_response  # noqa: E402
 
 PACK = "fractions"
@@ -59,10 +59,10 @@ def prepare_school(data_dir: Path, learners: int) -> Plan:
     """A demo data folder (school, bundled packs) plus `learners` extra learner accounts."""
     from server.config import load_config
     from server.db import database, open_database
-    from server.demo import ensure_demo
-    from server.maintenance import prepare_data
+    from server.cli.demo import ensure_demo
+    from server.device.maintenance import prepare_data
     from server.models import Account, Classroom, Item, PackVersion, Skill
-    from server.school import create_account, create_class, the_school
+    from server.people.school import create_account, create_class, the_school
 
     config = load_config(data_dir)
     open_database(config["DATABASE"])

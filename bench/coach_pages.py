@@ -37,13 +37,13 @@ PIN = "4321"
 
 def seed(data_dir: Path, learners: int, classes: int, events: int, rng: random.Random) -> dict:
     """Build the school; return what the timing step needs (a class id and its coach)."""
-    from server.auth import hash_secret
+    from server.people.auth import hash_secret
     from server.config import load_config
     from server.db import database, open_database
-    from server.demo import ensure_demo
-    from server.maintenance import prepare_data
+    from server.cli.demo import ensure_demo
+    from server.device.maintenance import prepare_data
     from server.models import Item, PackVersion
-    from server.school import create_account, create_class, the_school
+    from server.people.school import create_account, create_class, the_school
 
     config = load_config(data_dir)
     open_database(config["DATABASE"])

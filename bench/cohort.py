@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/cohort.py
     sys.path.insert(0, str(REPO))
 
 from bench.tables import format_table  # noqa: E402
-from server import learner_model, mastery  # noqa: E402
+from server.learning import learner_model, mastery  # noqa: E402
 
 FRACTIONS = REPO / "content_packs" / "fractions-en"
 NOT_PRACTISED = ("essay", "description")  # practice.next_question never offers these
@@ -82,7 +82,7 @@ class Outcome:
 
 def pack_graph(rng: random.Random, source: Path = FRACTIONS) -> list[SimSkill]:
     """The skills, prerequisites, rules and items of a real pack (built with the real builder)."""
-    from server.packs.build import build_pack
+    from server.content.packs.build import build_pack
 
     with tempfile.TemporaryDirectory(prefix="lantern-cohort-") as tmp:
         manifest = build_pack(source, Path(tmp) / "pack.lantern").manifest

@@ -1,6 +1,6 @@
 """Generated learner events in a data folder's SQLite, for `lantern rebuild` and sync benchmarks.
 
-A first sample goes through `server.progress.record_event`, exactly as the pages record them (derived
+A first sample goes through `server.learning.progress.record_event`, exactly as the pages record them (derived
 tables, a sync outbox row). The rest are bulk-inserted with `Event.insert_many` with the same payloads
 and time-ordered UUIDv7 ids; `outbox=True` adds their outbox rows too (events waiting for the hub).
 
@@ -84,7 +84,7 @@ def generate_events(count: int, learner_ids: list[str], *, sample: int = 2000, o
     from server import identity
     from server.db import database
     from server.models import Event, Outbox
-    from server.progress import record_event
+    from server.learning.progress import record_event
 
     with database.connection_context():
         cat, device = catalogue(), identity.device_id()

@@ -45,7 +45,7 @@ def open_data(data_dir: Path) -> dict:
     """Open a data folder's database in this process (migrations run); return its config."""
     from server.config import load_config
     from server.db import open_database
-    from server.maintenance import prepare_data
+    from server.device.maintenance import prepare_data
 
     config = load_config(data_dir)
     open_database(config["DATABASE"])
@@ -57,7 +57,7 @@ def demo_copy(name: str = "demo") -> Path:
     """A data folder holding the demo school (bundled packs, demo accounts): a copy of one made per run."""
     global _demo
     if _demo is None:
-        from server.demo import ensure_demo
+        from server.cli.demo import ensure_demo
 
         _demo = scratch() / "demo-template"
         ensure_demo(open_data(_demo))
@@ -84,7 +84,7 @@ def library_copy(specs: tuple, name: str = "library") -> Path:
     """A data folder with the demo school and these generated packs imported (in-process, as
     `lantern pack import` does); a copy of a template made once per run (and grown from a shorter one)."""
     from server.db import database
-    from server.packs.install import Library, import_pack
+    from server.content.packs.install import Library, import_pack
 
     specs = tuple(specs)
     if specs not in _libraries:
@@ -109,10 +109,10 @@ def add_learners(data_dir: Path, count: int, prefix: str = "mix", pin: str = _PI
     The PIN is hashed once (Argon2id, as `create_account` does) and the hash shared: signing in costs
     exactly what it costs for any learner, but 1,000 accounts take a second to make instead of a minute.
     """
-    from server.auth import hash_secret
+    from server.people.auth import hash_secret
     from server.db import database
     from server.models import Account
-    from server.school import create_class, the_school
+    from server.people.school import create_class, the_school
 
     open_data(data_dir)
     accounts = [(f"{prefix}{n:04d}", pin) for n in range(count)]

@@ -60,7 +60,7 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
     from server.db import database
     from server.errors import SyncError
     from server.identity import device_key
-    from server.packs.install import Library, import_pack
+    from server.content.packs.install import Library, import_pack
     from sync.client import _reply_message, _signed_headers
     from sync import protocol
     from sync.packs import download, wanted

@@ -4,7 +4,7 @@ the quick suite within its two minutes).
 The packs are generated (bench/content.py), built and imported as `lantern pack import` does. Then 40
 queries a learner might type (common and rare words, pairs, misses) are timed:
 
-* with `server.search.SearchIndex` directly, one index kept open (the library's own cost);
+* with `server.content.search.SearchIndex` directly, one index kept open (the library's own cost);
 * with a new `SearchIndex` per query (the /search view made one per request until it kept one);
 * through the real server: GET /search?q=… from one client, one request at a time (render and HTTP
   included).
@@ -70,7 +70,7 @@ def summary(samples: list[float]) -> str:
 
 def bench(quick: bool = False) -> list[tuple[str, object]]:
     """Figures for bench.run."""
-    from server.search import SearchIndex
+    from server.content.search import SearchIndex
 
     specs, rounds, budget = (QUICK, 1, 5.0) if quick else (FULL, 5, 60.0)
     started = time.perf_counter()

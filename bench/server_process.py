@@ -34,7 +34,7 @@ def pinned(command: list[str]) -> list[str]:
 def lantern_command() -> list[str]:
     """The installed console script, or the same entry point through this interpreter."""
     script = Path(sys.executable).parent / "lantern"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from server.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from server.cli.commands import main; main()"]
 
 
 class ServerProcess:

@@ -34,7 +34,7 @@ from bench.server_process import start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 from tests.browser.cdp import BrowserError, Chromium, find_chromium  # noqa: E402
 
-LEARNER = ("amina", "1234")  # the demo learner (server/demo.py)
+LEARNER = ("amina", "1234")  # the demo learner (server/cli/demo.py)
 KBIT_S = 400
 LATENCY_MS = 400
 CPU_SLOWDOWN = 4

@@ -1,4 +1,19 @@
-"""Lantern: an offline-first learning server. `create_app` is the only entry point."""
+"""Lantern: an offline-first learning server. `create_app` is the only entry point.
+
+The packages, from the bottom layer up (docs/architecture.md draws them; tests/test_architecture.py
+enforces that imports only go down):
+    core       config, db, errors, ids, i18n, identity, storage, models/, migrations/
+    content/   packs, quiz formats, library, blobs, search
+    people/    accounts, sign-in, classes, school, roster, admin, audit
+    learning/  the event log and what derives from it: mastery, learner model, practice, review, "what next"
+    coaching/  class reports, item analysis, groups, assignments, projects, hand-ins, study buddies
+    device/    USB sticks, backups, updates, the service, jobs, device status; privacy.py; sync/ (top level)
+    web/       the delivery layer (views per audience, HTTP, errors)
+    cli/       the `lantern` command
+
+Imports inside functions: `create_app` loads the web layer when it is called, so that importing any
+module of the package (every `import server.x` runs this file) does not load Flask views.
+"""
 from pathlib import Path
 
 from flask import Flask
@@ -13,14 +28,14 @@ def create_app(config: dict) -> Flask:
     app.config.update(config)
 
     from server import db
-    from server.views import init_app as init_views
+    from server.web import init_app as init_views
 
-    from server.maintenance import prepare_data
+    from server.device.maintenance import prepare_data
 
     db.init_app(app)
     prepare_data(app.config)
     init_views(app)
-    from server import request_log
+    from server.web import request_log
 
     request_log.init_app(app)
     return app

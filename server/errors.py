@@ -13,28 +13,27 @@
     ├── TooLarge                 an upload is bigger than we accept (413)
     └── SyncError                a sync message or bundle is rejected
 
-Domain code raises these; `server.views.errors` turns each into one helpful page (or JSON).
+Domain code raises these; `server.web.errors` turns each into one helpful page (or JSON).
 """
 
 
 class LanternError(Exception):
     """Base class: `str(err)` is one plain sentence for the person who caused or can fix it.
 
-    Raised while a page is being made, the sentence is in that page's language when the catalogue
-    has it: mark it with `N_` and pass its variable parts as keywords, e.g.
-    `NotFound(N_("“%(title)s” is locked."), title=title)`. Elsewhere (the command line, sync,
-    logs) it stays in English.
+    Mark the sentence with `N_` and pass its variable parts as keywords, e.g.
+    `NotFound(N_("“%(title)s” is locked."), title=title)`: `message` is the English sentence (for the
+    command line, sync and logs), and the page that shows the error translates `template` with `params`
+    when it is rendered (`server.i18n.localized`). Errors are translated where they are shown, never where
+    they are raised, so this module imports nothing of Lantern's.
     """
 
     status = 400
 
     def __init__(self, message: str, **params):
-        from server.i18n import translate
-
-        text = translate(message)
-        if params:
-            text = text % params
+        text = message % params if params else message
         super().__init__(text)
+        self.template = message
+        self.params = params
         self.message = text
 
 

@@ -41,6 +41,19 @@ def translate(message: str) -> str:
     return gettext(message)
 
 
+def localized(err) -> str:
+    """A Lantern error's sentence in the current page's language (its `template` translated, then filled in).
+
+    Falls back to the English sentence when a translation's placeholders do not fit its parameters."""
+    text = translate(err.template)
+    if not err.params:
+        return text
+    try:
+        return text % err.params
+    except (KeyError, TypeError, ValueError):
+        return err.message
+
+
 def ngettext(singular: str, plural: str, num: int, **params) -> str:
     """Flask-Babel's `ngettext` in the current page's language (English outside a request)."""
     if has_request_context():
@@ -62,6 +75,7 @@ def language(code: str):
 def init_app(app) -> None:
     """Install Flask-Babel with Lantern's locale choice and the template variables for `<html>`."""
     Babel(app, locale_selector=select_locale)
+    app.add_template_filter(localized, "localized")
 
     @app.context_processor
     def _language():
@@ -88,8 +102,8 @@ def select_locale() -> str:
 
 
 def _school_language() -> str:
-    from server.school import the_school
+    from server.models import School  # models need a bound database; this runs only inside a request
 
-    school = the_school()
+    school = School.select().where(~School.deleted).first()
     language = (school.language or "").split("-")[0] if school else ""
     return language if language in LANGUAGES else "en"

@@ -5,8 +5,9 @@ upload files no one else refers to included), ends their sessions, blanks the ac
 """
 from pathlib import Path
 
-from server import buddies, discussion, handins, uploads
-from server.csv_files import write_csv
+from server.coaching import buddies, handins, uploads
+from server.learning import discussion
+from server.people.csv_files import write_csv
 from server.db import database
 from server.errors import NotFound
 from server.i18n import N_

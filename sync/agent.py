@@ -12,7 +12,7 @@ from pathlib import Path
 
 from server.db import database
 from server.errors import LanternError
-from server.packs.install import Library
+from server.content.packs.install import Library
 from sync.client import record_failure
 from sync.pull import sync_pass
 from sync.state import get_state, set_state

@@ -25,6 +25,9 @@ from server.models.base import utcnow
 from server.models.sync_pull import HubRecord
 from sync import apply, protocol, records, roster_hub, uploads
 from sync.state import clear_state, get_state, set_state
+from sync.client import push_message
+from server.models.sync_pull import HubPack
+from sync.packs import offered_dir
 
 MAX_BUNDLE = 64 * 1024**2
 DOMAIN = b"lantern-bundle-v1\n"
@@ -74,7 +77,6 @@ def _write(dest_dir: Path, name: str, data: bytes) -> Path:
 
 def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None) -> BundleResult:
     """Write every unacknowledged event (and a pairing request, if not yet paired) to a bundle file."""
-    from sync.client import push_message
 
     key = device_key(data_dir)
     device = get_state("hub_device_id")
@@ -195,8 +197,6 @@ def export_return_bundle(school_id: str, hub_data_dir: Path, dest_dir: Path, wit
 
 def _copy_offered_packs(hub_data_dir: Path, dest_dir: Path) -> list[Path]:
     """Copy every offered pack archive beside the return bundle (skipping ones already there)."""
-    from server.models.sync_pull import HubPack
-    from sync.packs import offered_dir
 
     written = []
     for row in HubPack.select().order_by(HubPack.pack_id):

@@ -5,7 +5,7 @@ from server.errors import Forbidden, NotFound, SyncError
 from server.identity import device_key, public_key_hex
 from server.models import HubDevice, HubSchool
 from server.models.base import utcnow
-from server.views.access import allow
+from server.web.access import allow
 from sync import apply, packs, protocol, results, roster_hub, uploads
 
 bp = Blueprint("hub", __name__)

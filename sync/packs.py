@@ -22,9 +22,9 @@ from pathlib import Path
 from server.db import database
 from server.errors import PackError, SyncError
 from server.models.sync_pull import HubPack
-from server.packs.install import Library, active_version, import_pack
-from server.packs.manifest import version_key
-from server.packs.verify import verify_pack
+from server.content.packs.install import Library, active_version, import_pack
+from server.content.packs.manifest import version_key
+from server.content.packs.verify import verify_pack
 from server.storage import ensure_free_space
 from sync.state import get_state, set_state
 

@@ -13,7 +13,7 @@ from server.errors import SyncError
 from server.identity import device_key
 from server.models import SyncLog
 from server.models.base import utcnow
-from server.packs.install import Library
+from server.content.packs.install import Library
 from sync import protocol, records
 from sync.client import _reply_message, _signed_headers, push_pending
 from sync.packs import PackPull, pull_packs

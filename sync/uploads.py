@@ -22,14 +22,15 @@ from pathlib import Path
 
 from peewee import OP, Expression, Value
 
-from server.blobs import BlobStore
+from server.content.blobs import BlobStore
 from server.errors import NotFound, SyncError
 from server.identity import device_key
 from server.models import HubDevice, ReceivedEvent
 from server.models.projects import HandIn
-from server.uploads import MAX_UPLOAD_BYTES
+from server.coaching.uploads import MAX_UPLOAD_BYTES
 from sync.client import _reply_message, _signed_headers
 from sync.state import get_state, set_state
+from sync import apply
 
 log = logging.getLogger(__name__)
 CURSOR = "uploads_cursor"  # [handed_in_at ISO, hand-in id] of the last upload the hub stored
@@ -183,7 +184,6 @@ def forget_uploads(candidates: set[str], data_dir: Path) -> int:
 
 def ingest_with_erasure(device: HubDevice, message: dict, data_dir: Path | None) -> dict:
     """`apply.ingest_push`, then remove the uploads of learners the push erased (when the blob store is known)."""
-    from sync import apply
 
     erased = erased_learners(message)
     candidates = named_uploads(device.school_id, learners=erased) if erased else set()

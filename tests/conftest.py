@@ -38,7 +38,7 @@ def fresh_app(config):
 def app(fresh_app):
     """The real app on a fresh data folder, with its school set up (no people, no packs)."""
     from server.db import database
-    from server.school import create_school
+    from server.people.school import create_school
 
     with database.connection_context():
         create_school("Test School", "en")
@@ -54,7 +54,7 @@ def client(app):
 def library(app):
     """The app's pack library, with a database connection open for direct calls."""
     from server.db import database
-    from server.packs.install import Library
+    from server.content.packs.install import Library
 
     with database.connection_context():
         yield Library(app.config["DATA_DIR"], app.config["MIN_FREE_BYTES"])
@@ -63,8 +63,8 @@ def library(app):
 @pytest.fixture(scope="session")
 def built_packs(tmp_path_factory) -> dict[str, Path]:
     """The bundled content packs, built once per test session: {source folder name: pack file}."""
-    from server.demo import bundled_sources
-    from server.packs.build import build_pack
+    from server.cli.demo import bundled_sources
+    from server.content.packs.build import build_pack
 
     out = tmp_path_factory.mktemp("packs")
     return {src.name: build_pack(src, out / f"{src.name}.lantern").path for src in bundled_sources()}
@@ -73,7 +73,7 @@ def built_packs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture
 def demo_app(app, library, built_packs):
     """An app with every bundled pack imported."""
-    from server.packs.install import import_pack
+    from server.content.packs.install import import_pack
 
     for path in built_packs.values():
         import_pack(path, library, progress=lambda _: None)
@@ -90,7 +90,7 @@ def copy_tree(src: Path, dest: Path) -> Path:
 def people(app):
     """The demo school's people (class, learners, coach, admin) on the fresh database."""
     from server.db import database
-    from server.demo import _ensure_people
+    from server.cli.demo import _ensure_people
     from server.models import Account
 
     with database.connection_context():
@@ -102,9 +102,9 @@ class Browser:
     """A test client signed in as one account, that adds the CSRF token to every form post."""
 
     def __init__(self, app, account=None):
-        from server import auth
+        from server.people import auth
         from server.db import database
-        from server.views.access import SESSION_COOKIE
+        from server.web.access import SESSION_COOKIE
 
         self.app, self.client, self.account = app, app.test_client(), account
         self.csrf = None
@@ -152,7 +152,7 @@ def class_id(demo_app, people):
 def other_class(demo_app, people):
     """A second class, "Class 6", with its own coach and learner (who must not see Class 5)."""
     from server.db import database
-    from server.school import create_account, create_class, the_school
+    from server.people.school import create_account, create_class, the_school
 
     with database.connection_context():
         school = the_school()

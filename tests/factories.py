@@ -1,7 +1,7 @@
 """Building right and wrong answers for any item, for tests that drive the practice pages."""
 import re
 
-from server.quiz.grading import choices_for_display
+from server.content.quiz.grading import choices_for_display
 
 
 def correct_response(item: dict) -> dict:

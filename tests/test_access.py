@@ -2,7 +2,7 @@
 without an entry here fails."""
 import pytest
 
-from server.views.access import policy_of
+from server.web.access import policy_of
 
 # endpoint -> the roles allowed (as declared); anything not listed fails the completeness test.
 EXPECTED = {
@@ -116,7 +116,7 @@ def test_a_post_without_a_csrf_token_is_refused(demo_app, browser_for):
 
 
 def test_sign_out_ends_the_session_on_the_server(demo_app, browser_for):
-    from server.views.access import SESSION_COOKIE
+    from server.web.access import SESSION_COOKIE
 
     browser = browser_for("amina")
     assert browser.get("/me").status_code == 200

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from server.views.access import policy_of
+from server.web.access import policy_of
 from tests.test_access import EXPECTED
 
 HUB_EXPECTED = {

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import PackError
-from server.packs.archive import Limits, extract_pack, safe_pack_path, sha256_file
+from server.content.packs.archive import Limits, extract_pack, safe_pack_path, sha256_file
 
 YAUZL = Path("security/yauzl-zip-fixtures/test")
 LENIENT_RATIO = Limits(max_ratio=1e9)  # to see the defect a file is named after, not the bomb rule

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from server.auto_backup import DailyBackup
-from server.backup import last_backup, verify_backup
+from server.device.auto_backup import DailyBackup
+from server.device.backup import last_backup, verify_backup
 
 
 class Clock:

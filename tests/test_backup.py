@@ -3,10 +3,10 @@ import sqlite3
 
 import pytest
 
-from server.backup import BackupError, last_backup, make_backup, restore_backup, verify_backup
+from server.device.backup import BackupError, last_backup, make_backup, restore_backup, verify_backup
 from server.db import database
 from server.models import Event
-from server.progress import record_event
+from server.learning.progress import record_event
 from tests.test_cli import run
 
 

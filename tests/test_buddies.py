@@ -2,10 +2,10 @@
 SQLite file — suggested, confirmed by the coach only, seen by both learners, ended; bad input refused."""
 import pytest
 
-from server.buddies import suggest_pairs
+from server.coaching.buddies import suggest_pairs
 from server.db import database
 from server.models.discussion import StudyPair
-from server.reports import Cell, LearnerRow, SkillColumn
+from server.coaching.reports import Cell, LearnerRow, SkillColumn
 
 SKILL = "fraction-meaning"  # the first skill of the fractions pack: never locked
 
@@ -106,7 +106,7 @@ def test_a_bad_pair_is_refused_and_nothing_is_stored(stuck_and_mastered, browser
 
 
 def test_learners_and_other_coaches_cannot_pair_or_end(stuck_and_mastered, demo_app, browser_for, class_id, people):
-    from server.school import create_account, create_class, the_school
+    from server.people.school import create_account, create_class, the_school
     from tests.conftest import Browser
 
     with database.connection_context():

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import CaptionError
-from server.packs.captions import Cue, format_timestamp, parse_webvtt, transcript_from_cues
+from server.content.packs.captions import Cue, format_timestamp, parse_webvtt, transcript_from_cues
 
 VTTJS = Path("captions/mozilla-vtt.js-tests")
 NODE_WEBVTT = Path("captions/node-webvtt/test/data")

@@ -5,8 +5,8 @@ import pytest
 
 from server.db import database
 from server.models import Lesson, PackVersion
-from server.packs.build import build_pack
-from server.packs.install import import_pack
+from server.content.packs.build import build_pack
+from server.content.packs.install import import_pack
 
 LESSONS = {
     "swc-shell-novice-en": ("en", 7, "The Unix Shell"),

@@ -11,7 +11,7 @@ import pytest
 
 from server.db import database
 from server.models import Account, Assignment, Classroom, Item, LearnerGroup, PackVersion
-from server.progress import record_event
+from server.learning.progress import record_event
 from tests.conftest import Browser, answer_in_practice as _answer
 
 SKILL = "fraction-meaning"  # the first skill of the fractions pack: never locked
@@ -89,7 +89,7 @@ def test_item_analysis_gives_shares_and_the_most_common_wrong_answer_with_names(
 
 def test_item_analysis_reads_only_the_covering_index_of_the_class_answers(demo_app, class_id):
     """Migration 3's index answers both queries, so the page costs the class, not the school."""
-    from server.item_analysis import class_answer_queries
+    from server.coaching.item_analysis import class_answer_queries
 
     with database.connection_context():
         classroom = Classroom.get_by_id(class_id)
@@ -403,8 +403,8 @@ def _write_big_pack(folder, skills: int = 30):
 @pytest.fixture
 def big_class(demo_app, library, people, tmp_path, class_id):
     """Class 5 grown to 40 learners with answers on a 30-skill pack (real events)."""
-    from server.packs.build import build_pack
-    from server.packs.install import import_pack
+    from server.content.packs.build import build_pack
+    from server.content.packs.install import import_pack
 
     _write_big_pack(tmp_path / "big")
     import_pack(build_pack(tmp_path / "big", tmp_path / "big.lantern").path, library, progress=lambda _: None)
@@ -437,7 +437,7 @@ def _selects_during(action) -> list[str]:
 
 def test_the_overview_of_40_learners_on_30_skills_is_a_handful_of_queries_and_small(demo_app, big_class, people,
                                                                                    class_id):
-    from server.reports import class_overview
+    from server.coaching.reports import class_overview
 
     assert big_class == 40
     teacher = people["teacher"]

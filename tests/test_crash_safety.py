@@ -79,7 +79,7 @@ def test_kill_9_mid_answer_storm_keeps_every_acknowledged_answer(tmp_path):
 
 def _bigger_fractions_pack(tmp_path: Path, images: int = 6, side: int = 1600) -> Path:
     """fractions-en as version 1.0.1 with a few large photos, so its import takes a moment."""
-    from server.packs.build import build_pack
+    from server.content.packs.build import build_pack
 
     src = shutil.copytree(REPO / "content_packs" / "fractions-en", tmp_path / "fractions-big")
     manifest = src / "pack.yaml"

@@ -109,7 +109,7 @@ def test_an_empty_or_over_long_post_is_refused(demo_app, browser_for, lesson_id,
 
 def test_a_burst_of_posts_is_slowed_down_and_the_extra_one_is_not_stored(demo_app, browser_for, lesson_id):
     """Ten posts in ten minutes is plenty for a learner; the eleventh waits (nothing is stored)."""
-    from server.discussion import BURST_POSTS
+    from server.learning.discussion import BURST_POSTS
 
     amina, juma = browser_for("amina"), browser_for("juma")
     for n in range(BURST_POSTS):
@@ -262,7 +262,7 @@ def test_the_lesson_shows_the_latest_three_and_links_to_all(demo_app, browser_fo
 def test_posts_are_exported_survive_a_rebuild_and_are_erased_with_the_learner(demo_app, browser_for, lesson_id,
                                                                                people, class_id):
     from server import privacy
-    from server.progress import rebuild_all
+    from server.learning.progress import rebuild_all
 
     amina, juma = browser_for("amina"), browser_for("juma")
     _ask(amina, lesson_id, "Will this be exported?")

@@ -151,7 +151,7 @@ def test_bad_answer_posts_are_refused_and_store_nothing(demo_app, browser_for):
 
 def test_rebuild_recomputes_identical_summaries(demo_app, browser_for):
     from server.models import DERIVED_MODELS
-    from server.progress import rebuild_all
+    from server.learning.progress import rebuild_all
 
     browser = browser_for("amina")
     skill, _ = _first_skill()

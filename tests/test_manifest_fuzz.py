@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.errors import LanternError
-from server.packs.manifest import load_manifest, parse_manifest
+from server.content.packs.manifest import load_manifest, parse_manifest
 from tests.packtools import manifest_of
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from server import learner_model, mastery, review
+from server.learning import learner_model, mastery, review
 
 
 @pytest.mark.parametrize("recent, rule, expected", [

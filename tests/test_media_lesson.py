@@ -6,8 +6,8 @@ import pytest
 
 from server.db import database
 from server.models import Account
-from server.packs.build import build_pack
-from server.packs.install import import_pack
+from server.content.packs.build import build_pack
+from server.content.packs.install import import_pack
 
 MEDIA = "captions/mdn-learning-area-media/html/multimedia-and-embedding"
 

@@ -55,7 +55,7 @@ SITECUSTOMIZE = textwrap.dedent('''
         _write({"pid": os.getpid(), "event": "hook-installed", "argv": sys.argv})
 ''')
 
-ROUTE_PROBE = ["10.255.255.255", 1]  # server/device.py lan_address(): a UDP connect picks a route, sends nothing
+ROUTE_PROBE = ["10.255.255.255", 1]  # server/device/status.py lan_address(): a UDP connect picks a route, sends nothing
 
 
 def _hub_events(hub: Hub) -> int:

@@ -100,7 +100,7 @@ def test_poster_has_the_address_and_a_qr_code(demo_app, browser_for):
 
 
 def test_status_page_says_how_sync_stands(demo_app, browser_for, people):
-    from server.progress import record_event
+    from server.learning.progress import record_event
 
     with database.connection_context():
         record_event(people["amina"].id, "lesson_opened", {"pack_id": "fractions", "lesson_id": "x"})

@@ -6,9 +6,9 @@ import pytest
 
 from server.errors import PackError
 from server.models import Item, Lesson, PackVersion
-from server.packs.build import build_pack
-from server.packs.install import active_version, import_pack, remove_pack
-from server.packs.verify import verify_pack
+from server.content.packs.build import build_pack
+from server.content.packs.install import active_version, import_pack, remove_pack
+from server.content.packs.verify import verify_pack
 from tests.packtools import manifest_of, rewrite_pack
 
 QUIET = {"progress": lambda _: None}
@@ -25,7 +25,7 @@ def test_bundled_packs_meet_the_content_brief(built_packs):
 
 
 def test_build_is_reproducible(tmp_path, built_packs):
-    from server.demo import bundled_sources
+    from server.cli.demo import bundled_sources
 
     src = bundled_sources()[0]
     again = build_pack(src, tmp_path / "again.lantern").path

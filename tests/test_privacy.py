@@ -7,7 +7,7 @@ import sqlite3
 
 from server.db import database
 from server.models import Account, Answer, Event, Outbox, Session, SkillState
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync.bundle import export_school_bundle
 from tests.test_cli import run
 

@@ -176,7 +176,7 @@ def test_a_double_submit_hands_in_once(demo_app, browser_for, people):
 
 
 def test_rebuild_gives_the_same_hand_ins(demo_app, browser_for, people):
-    from server.progress import rebuild_all
+    from server.learning.progress import rebuild_all
 
     project = offer(browser_for, people)
     hand_in_text(browser_for("amina"), project.id, "v1")
@@ -195,8 +195,8 @@ def test_rebuild_gives_the_same_hand_ins(demo_app, browser_for, people):
 @pytest.fixture
 def essay_pack(demo_app, library, tmp_path):
     """A small pack whose GIFT file has an essay question next to a graded one."""
-    from server.packs.build import build_pack
-    from server.packs.install import import_pack
+    from server.content.packs.build import build_pack
+    from server.content.packs.install import import_pack
 
     src = tmp_path / "essay-src"
     (src / "lessons").mkdir(parents=True)

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import QuizFormatError
-from server.quiz.aiken import parse_aiken
-from server.quiz.items import validate_items
+from server.content.quiz.aiken import parse_aiken
+from server.content.quiz.items import validate_items
 
 AIKEN = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes" / "moodle-qformat-fixtures" / "aiken"
 

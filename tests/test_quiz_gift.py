@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import QuizFormatError
-from server.quiz.gift import parse_gift
-from server.quiz.items import validate_items
+from server.content.quiz.gift import parse_gift
+from server.content.quiz.items import validate_items
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes"
 PEGJS = CORPUS / "gift-grammar-pegjs" / "tests" / "questions"

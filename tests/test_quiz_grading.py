@@ -4,9 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import InvalidInput
-from server.quiz.gift import parse_gift
-from server.quiz.grading import Grade, choices_for_display, grade, normalize_answer, parse_number
-from server.quiz.items import validate_item
+from server.content.quiz.gift import parse_gift
+from server.content.quiz.grading import Grade, choices_for_display, grade, normalize_answer, parse_number
+from server.content.quiz.items import validate_item
 
 
 def _item(data):

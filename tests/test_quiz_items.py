@@ -5,7 +5,7 @@ import json
 import pytest
 
 from server.errors import QuizFormatError
-from server.quiz.items import assign_ids, slugify_id, validate_item, validate_items
+from server.content.quiz.items import assign_ids, slugify_id, validate_item, validate_items
 
 VALID = {
     "single": {"id": "capital-1", "kind": "single", "prompt": "Capital of Peru?",

@@ -1,4 +1,4 @@
-"""Lesson rendering: Markdown dialects in, safe and accessible HTML out (server.packs.render)."""
+"""Lesson rendering: Markdown dialects in, safe and accessible HTML out (server.content.packs.render)."""
 import re
 import subprocess
 import sys
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.errors import PackError
-from server.packs.render import (ALLOWED_TAGS, AssetRef, render_inline_markdown, render_lesson,
+from server.content.packs.render import (ALLOWED_TAGS, AssetRef, render_inline_markdown, render_lesson,
                                  sanitize_html, split_front_matter)
 
 
@@ -559,6 +559,6 @@ def test_render_lesson_never_crashes(text):
 
 
 def test_importing_builds_nothing():
-    code = ("import server.packs.render as r; assert r._markdown.cache_info().currsize == 0; "
+    code = ("import server.content.packs.render as r; assert r._markdown.cache_info().currsize == 0; "
             "assert r._cleaner.cache_info().currsize == 0")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

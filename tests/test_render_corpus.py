@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from server.packs.render import AssetRef, render_inline_markdown, render_lesson, split_front_matter
+from server.content.packs.render import AssetRef, render_inline_markdown, render_lesson, split_front_matter
 from tests.test_render import html_problems, tags_of
 
 LESSONS = {  # folder → (episode glob, language)

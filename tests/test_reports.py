@@ -4,16 +4,16 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from server.admin import describe_detail
-from server.assignments import describe_target, parse_due, parse_target, parse_work
-from server.csv_files import decode_upload, neutralize, read_rows, write_csv
+from server.people.admin import describe_detail
+from server.coaching.assignments import describe_target, parse_due, parse_target, parse_work
+from server.people.csv_files import decode_upload, neutralize, read_rows, write_csv
 from server.errors import InvalidInput
-from server.item_analysis import (ItemReport, WrongAnswer, hardest_first, plain_text, response_label,
+from server.coaching.item_analysis import (ItemReport, WrongAnswer, hardest_first, plain_text, response_label,
                                   summarize_wrong)
-from server.learner_reports import describe_event, parent_sentences
-from server.reports import (Cell, LearnerRow, LessonRef, SkillColumn, cell_for, days_since, help_notes,
+from server.coaching.learner_reports import describe_event, parent_sentences
+from server.coaching.reports import (Cell, LearnerRow, LessonRef, SkillColumn, cell_for, days_since, help_notes,
                             mastery_bars, percent, share)
-from server.roster_import import plan_import, username_from
+from server.people.roster_import import plan_import, username_from
 
 NOW = datetime(2025, 6, 10, 12, 0)
 
@@ -146,7 +146,7 @@ def test_response_label(item, response, label):
 
 
 def test_response_label_for_matching_and_broken_json():
-    from server.quiz.grading import choices_for_display
+    from server.content.quiz.grading import choices_for_display
     options = choices_for_display(MATCHING)
     response = {"match-0": str(options.index("2/6")), "match-1": str(options.index("2/6"))}
     assert response_label(MATCHING, json.dumps(response)) == "1/2 → 2/6; 1/3 → 2/6"

@@ -6,7 +6,7 @@ import pytest
 
 from server.db import database
 from server.models import Classroom
-from server.request_log import ACCESS, OncePerInterval, remove_logging, setup_logging
+from server.web.request_log import ACCESS, OncePerInterval, remove_logging, setup_logging
 from tests.conftest import Browser
 from tests.factories import correct_response, form_fields
 

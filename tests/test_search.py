@@ -1,7 +1,7 @@
 """Search: real Whoosh index in a temp dir, stemming, accents, non-Latin text, hostile queries."""
 import pytest
 
-from server.search import LessonDoc, SearchIndex
+from server.content.search import LessonDoc, SearchIndex
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The search index the server keeps open: one per folder, searchers reopened when the index changes,
 cheap snippets that still mark the matched words (stems, accents) and escape everything else."""
-from server.search import LessonDoc, SearchIndex, snippet
+from server.content.search import LessonDoc, SearchIndex, snippet
 
 
 def test_the_shared_index_sees_packs_written_through_it_and_by_another_writer(tmp_path):

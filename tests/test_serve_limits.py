@@ -8,7 +8,7 @@ import pytest
 
 from bench.answer_storm import prepare_school
 from bench.server_process import HOST, start_server
-from server.service import (DEFAULT_CONNECTION_LIMIT, SPARE_DESCRIPTORS, UNIT_NOFILE, raise_descriptor_limit,
+from server.device.service import (DEFAULT_CONNECTION_LIMIT, SPARE_DESCRIPTORS, UNIT_NOFILE, raise_descriptor_limit,
                             systemd_unit, waitress_options)
 
 pytestmark = pytest.mark.slow

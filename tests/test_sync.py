@@ -14,7 +14,7 @@ import pytest
 from server.db import database
 from server.errors import Forbidden, SyncError
 from server.models import Event, Outbox, SyncState
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync import protocol
 from sync.client import _signed_headers, pair, pending_count, push_pending
 from sync.transport import HttpTransport

@@ -6,7 +6,7 @@ import pytest
 
 from server.db import database
 from server.models import Outbox, SyncLog, SyncState
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync.agent import SyncAgent, budget_left, next_delay
 from sync.client import pair
 from sync.transport import HttpTransport

@@ -12,7 +12,7 @@ import pytest
 from server.db import database
 from server.errors import Forbidden, SyncError
 from server.models import Event, Outbox
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync.bundle import export_school_bundle, import_return_bundle
 from tests.test_cli import run
 

@@ -20,7 +20,7 @@ from bench.server_process import integrity_check, lantern_command, start_server
 from server.db import database
 from server.errors import SyncError
 from server.identity import device_key
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync import protocol
 from sync.client import pair, pending_count, push_pending
 from sync.state import get_state, set_state

@@ -14,8 +14,8 @@ from server.errors import SyncError
 from server.identity import public_key_hex
 from server.models import Account, Classroom, Event, PackVersion, SyncState
 from server.models.base import utcnow
-from server.packs.install import Library
-from server.progress import record_event
+from server.content.packs.install import Library
+from server.learning.progress import record_event
 from sync import protocol, records
 from sync.client import _reply_message, _signed_headers, pair
 from sync.packs import downloads_dir

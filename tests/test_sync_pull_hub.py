@@ -8,7 +8,7 @@ import pytest
 from server.db import database
 from server.models import Classroom
 from server.models.sync_pull import SentRecord
-from server.views.access import policy_of
+from server.web.access import policy_of
 from sync import records
 from sync.bundle import export_school_bundle, import_return_bundle
 from tests.test_cli import run

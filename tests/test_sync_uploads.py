@@ -5,7 +5,7 @@ import hashlib
 from server.db import database
 from server.identity import device_key
 from server.models import Account
-from server.packs.install import Library
+from server.content.packs.install import Library
 from server.privacy import erase_learner
 from sync.client import _signed_headers, pair
 from sync.pull import sync_pass

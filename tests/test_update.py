@@ -13,7 +13,7 @@ import tarfile
 
 import pytest
 
-from server.update import UpdateError, apply_update, copy_database, write_kit
+from server.device.update import UpdateError, apply_update, copy_database, write_kit
 from tests.conftest import REPO
 from tests.test_cli import run
 
@@ -61,8 +61,8 @@ def test_the_kit_holds_wheels_source_and_instructions(kit):
         assert any(n.lower().startswith(pinned) for n in names), pinned
     with tarfile.open(kit / "lantern-source.tar.gz") as archive:
         members = set(archive.getnames())
-    assert {"lantern/install.sh", "lantern/server/cli.py", "lantern/requirements.txt",
-            "lantern/server/update.py"} <= members
+    assert {"lantern/install.sh", "lantern/server/cli/commands.py", "lantern/requirements.txt",
+            "lantern/server/device/update.py"} <= members
     assert not any("/.venv/" in m or "/.git/" in m or "__pycache__" in m for m in members)
     readme = (kit / "README.txt").read_text()
     assert f"sudo ./install.sh --wheels {kit.resolve()}/wheels --service" in readme and "update.sh" in readme

@@ -96,7 +96,7 @@ def handins_of(learner) -> list:
 # --- photos ----------------------------------------------------------------------------------
 
 def test_a_photo_is_upright_resized_reencoded_and_loses_its_exif_and_gps():
-    from server.uploads import MAX_IMAGE_SIDE, clean_photo
+    from server.coaching.uploads import MAX_IMAGE_SIDE, clean_photo
 
     original = jpeg_with_gps((3000, 2000), orientation=6)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the test photo has a location
@@ -110,7 +110,7 @@ def test_a_photo_is_upright_resized_reencoded_and_loses_its_exif_and_gps():
 
 
 def test_a_png_drawing_with_transparency_becomes_a_white_backed_jpeg():
-    from server.uploads import clean_photo
+    from server.coaching.uploads import clean_photo
 
     img = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
     img.paste((10, 10, 10, 255), (50, 50, 150, 150))
@@ -182,7 +182,7 @@ def test_files_that_are_not_what_they_claim_are_refused_and_nothing_is_stored(
 
 def test_a_pixel_bomb_is_refused_before_it_is_decoded():
     from server.errors import InvalidInput
-    from server.uploads import clean_photo
+    from server.coaching.uploads import clean_photo
 
     with pytest.raises(InvalidInput, match="too large in pixels"):
         clean_photo(png_bomb())
@@ -213,7 +213,7 @@ def test_a_file_over_8_mb_but_under_the_request_limit_is_refused_too(demo_app, b
     (b"%PDF-1.4" + b"\0" * 8, None), (b"\x89PNG\r\n\x1a\n" + b"\0" * 8, None),
 ])
 def test_recordings_are_typed_by_their_magic_bytes(head, media_type):
-    from server.uploads import audio_type
+    from server.coaching.uploads import audio_type
 
     assert audio_type(head) == media_type
 
@@ -232,7 +232,7 @@ def test_a_short_recording_is_kept_and_a_long_one_refused(demo_app, browser_for,
 
 def test_compressed_audio_is_capped_by_size():
     from server.errors import InvalidInput
-    from server.uploads import MAX_AUDIO_BYTES, check_audio
+    from server.coaching.uploads import MAX_AUDIO_BYTES, check_audio
 
     assert check_audio(b"OggS" + b"\0" * 1000).media_type == "audio/ogg"
     with pytest.raises(InvalidInput, match="at most 3 minutes"):
@@ -281,7 +281,7 @@ def test_erasure_keeps_a_file_another_learner_also_handed_in(demo_app, browser_f
 
 
 def test_backups_include_uploaded_work(demo_app, browser_for, people, project, tmp_path):
-    from server.backup import _referenced_blobs
+    from server.device.backup import _referenced_blobs
 
     hand_in(browser_for("amina"), project.id, photo=(jpeg_with_gps((640, 480)), "a.jpg"))
     [work] = handins_of(people["amina"])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from server.backup import verify_backup
+from server.device.backup import verify_backup
 from server.db import database
-from server.progress import record_event
-from server.usb_export import find_drives, prune_backups
+from server.learning.progress import record_event
+from server.device.usb_export import find_drives, prune_backups
 from sync.state import set_state
 
 
@@ -134,7 +134,7 @@ def test_a_really_full_stick_is_refused_and_left_clean(demo_app, browser_for, st
 def test_old_backups_are_pruned_and_their_media_dropped(demo_app, tmp_path):
     from datetime import datetime
 
-    from server.backup import make_backup
+    from server.device.backup import make_backup
 
     dest = tmp_path / "stick" / "lantern-backups"
     for day in range(1, 5):

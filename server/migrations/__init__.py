@@ -3,6 +3,8 @@
 Rule for new migrations: never edit an applied one; add `NNNN_name.py` style entries to
 MIGRATIONS that use playhouse.migrate operations (add_column, add_index …) and are safe
 to run on a database the previous release created.
+
+Imports inside functions: each migration reads the model list it creates only when it runs.
 """
 import logging
 

@@ -7,9 +7,22 @@ from peewee import Model, TextField
 from server.db import database
 
 
+_clock = None  # set only by simulations (bench/learning_sim.py) that replay weeks of school in minutes
+
+
 def utcnow() -> datetime:
     """Timezone-naive UTC now (stored as UTC everywhere)."""
+    if _clock is not None:
+        return _clock()
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def set_clock(clock) -> None:
+    """Make `utcnow` return `clock()` (a simulation's own time), or the real time again with None.
+
+    Never used by the server itself: it lets a bench drive the real code path through simulated days."""
+    global _clock
+    _clock = clock
 
 
 class JSONField(TextField):

@@ -1,7 +1,7 @@
 """The learner event log and the summaries derived from it.
 
 `Event` is append-only and is what sync moves. Every other table here is derived from
-events and can be rebuilt by `lantern rebuild` (server.progress.rebuild_all).
+events and can be rebuilt by `lantern rebuild` (server.learning.progress.rebuild_all).
 """
 from peewee import (BooleanField, CharField, DateTimeField, FloatField, IntegerField,
                     TextField)

@@ -1,7 +1,7 @@
 """Projects a coach offers (or a learner proposes), a learner's plan for one, and hand-ins.
 
 `Project` and `ProjectPlan` are plain records of this school (not synced). `HandIn` is derived
-from the learner's `handed_in` and `work_reviewed` events (server.handin_events), so it can be
+from the learner's `handed_in` and `work_reviewed` events (server.coaching.handin_events), so it can be
 rebuilt from the event log and travels to the hub as those events do.
 """
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField

@@ -12,7 +12,7 @@ import waitress
 
 from server import create_app
 from server.config import load_config
-from server.demo import ensure_demo
+from server.cli.demo import ensure_demo
 
 
 def main(data_dir: str) -> None:

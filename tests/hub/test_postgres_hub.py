@@ -9,7 +9,7 @@ import pytest
 
 from server.db import database
 from server.models import Outbox
-from server.progress import record_event
+from server.learning.progress import record_event
 from sync.client import pair, push_pending
 from sync.transport import HttpTransport
 from tests.test_cli import LANTERN, free_port, wait_healthy

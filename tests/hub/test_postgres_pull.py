@@ -9,7 +9,7 @@ import pytest
 from server.db import database
 from server.errors import SyncError
 from server.models import Classroom, PackVersion, SyncState
-from server.packs.install import Library
+from server.content.packs.install import Library
 from sync import records
 from sync.client import pair
 from sync.pull import exchange_roster, fetch_packs
@@ -62,7 +62,7 @@ def test_results_pages_on_postgresql(hubs, demo_app, people):  # noqa: F811
     import urllib.parse
     import urllib.request
 
-    from server.progress import record_event
+    from server.learning.progress import record_event
     from sync.client import push_pending
 
     data = demo_app.config["DATA_DIR"]

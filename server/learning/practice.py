@@ -1,0 +1,252 @@
+"""Practice: skill status for a learner, choosing the next item, checking an answer.
+
+Views call these; the rules themselves live in `mastery`, `learner_model` and `review`,
+and every answer is an event recorded through `progress.record_event`.
+"""
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+
+from server.learning import learner_model, mastery, review
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.i18n import N_
+from server.ids import uuid7
+from server.content.library import get_pack
+from server.models import Answer, Item, ItemStat, LearnerStat, PackVersion, Skill, SkillState
+from server.models.base import utcnow
+from server.learning.progress import record_event
+from server.content.quiz.grading import Grade, grade
+
+MAX_RESPONSE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class SkillStatus:
+    pack_id: str
+    skill_id: str
+    title: str
+    state: str  # locked | new | in_progress | mastered | review_due
+    attempts: int
+    needed: int  # right answers still needed for mastery
+    rule: str
+    missing: tuple[str, ...]  # titles of prerequisites not yet mastered
+    item_count: int
+
+
+@dataclass(frozen=True)
+class Question:
+    pack: PackVersion
+    skill: SkillStatus
+    item: Item
+    attempt_id: str
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    pack: PackVersion
+    item: Item
+    grade: Grade
+    misses_in_a_row: int  # on this item, including this answer
+    skill: SkillStatus
+    is_new: bool
+
+
+def skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
+    """Every skill of a pack with this learner's standing on it, in pack order.
+
+    Computed once per request (kept on flask.g, dropped by `forget_statuses` after an answer is recorded);
+    outside a request, every call reads the database."""
+    cache = g.setdefault("skill_statuses", {}) if has_request_context() else {}
+    key = (learner_id, pack.id)
+    if key not in cache:
+        cache[key] = _skill_statuses(learner_id, pack)
+    return list(cache[key])
+
+
+def forget_statuses() -> None:
+    """Drop this request's cached skill statuses (after recording an answer)."""
+    if has_request_context():
+        g.pop("skill_statuses", None)
+
+
+@dataclass(frozen=True)
+class _SkillRow:
+    skill_id: str
+    title: str
+    prerequisites: tuple[str, ...]
+    mastery: dict | None
+
+
+# A pack version's skills and item counts never change once it is installed: kept per version, keyed so a
+# removed and re-imported version (whose row id SQLite may reuse) is read again. Bounded.
+_PACK_SKILLS: dict[tuple, tuple[list[_SkillRow], dict[str, int]]] = {}
+_PACK_SKILLS_MAX = 64
+
+
+def _pack_skills(pack: PackVersion) -> tuple[list[_SkillRow], dict[str, int]]:
+    key = (pack.id, pack.pack_id, pack.version, pack.imported_at)
+    cached = _PACK_SKILLS.get(key)
+    if cached is None:
+        skills = [_SkillRow(s.skill_id, s.title, tuple(s.prerequisites or ()), s.mastery)
+                  for s in Skill.select().where(Skill.pack_version == pack).order_by(Skill.position)]
+        counts: dict[str, int] = {}
+        for item in Item.select(Item.skill_id).where(Item.pack_version == pack):
+            counts[item.skill_id] = counts.get(item.skill_id, 0) + 1
+        if len(_PACK_SKILLS) >= _PACK_SKILLS_MAX:
+            _PACK_SKILLS.clear()
+        cached = _PACK_SKILLS[key] = (skills, counts)
+    return cached
+
+
+def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
+    skills, counts = _pack_skills(pack)
+    states = {s.skill_id: s for s in SkillState.select().where(
+        (SkillState.learner_id == learner_id) & (SkillState.pack_id == pack.pack_id))}
+    titles = {s.skill_id: s.title for s in skills}
+    mastered = {sid for sid, st in states.items() if st.mastered_at}
+    now = utcnow()
+    out = []
+    for skill in skills:
+        state = states.get(skill.skill_id)
+        missing = tuple(titles[p] for p in skill.prerequisites if p not in mastered)
+        out.append(SkillStatus(pack.pack_id, skill.skill_id, skill.title,
+                               _state_name(state, missing, now), state.attempts if state else 0,
+                               mastery.answers_needed(state.recent if state else [], skill.mastery),
+                               mastery.describe(skill.mastery), missing, counts.get(skill.skill_id, 0)))
+    return out
+
+
+def _state_name(state: SkillState | None, missing: tuple, now) -> str:
+    if state and state.mastered_at:
+        return "review_due" if review.is_due(state.review_due, now) else "mastered"
+    if missing:
+        return "locked"
+    return "in_progress" if state and state.attempts else "new"
+
+
+def skill_status(learner_id: str, pack: PackVersion, skill_id: str) -> SkillStatus:
+    """One skill's status, or NotFound."""
+    for status in skill_statuses(learner_id, pack):
+        if status.skill_id == skill_id:
+            return status
+    raise NotFound(N_("This skill is not in the pack."))
+
+
+def next_question(learner_id: str, pack_id: str, skill_id: str) -> Question:
+    """The item this learner should try next on a skill (Forbidden while it is locked)."""
+    pack = get_pack(pack_id)
+    status = skill_status(learner_id, pack, skill_id)
+    _refuse_locked(status)
+    items = list(Item.select().where((Item.pack_version == pack) & (Item.skill_id == skill_id)
+                                     & Item.kind.not_in(("essay", "description"))))
+    if not items:
+        raise NotFound(N_("This skill has no practice questions yet."))
+    stats = {s.item_id: s for s in ItemStat.select().where(
+        (ItemStat.pack_id == pack_id) & ItemStat.item_id.in_([i.item_id for i in items]))}
+    candidates = [learner_model.Candidate(i.item_id, stats[i.item_id].difficulty if i.item_id in stats
+                                          else i.difficulty) for i in items]
+    recent = [a.item_id for a in Answer.select(Answer.item_id).where(
+        (Answer.learner_id == learner_id) & (Answer.pack_id == pack_id) & (Answer.skill_id == skill_id))
+        .order_by(Answer.answered_at.desc()).limit(5)][::-1]
+    ability = getattr(LearnerStat.get_or_none(LearnerStat.learner_id == learner_id), "ability", 0.0)
+    chosen = learner_model.choose_item(ability, candidates, recent)
+    item = next(i for i in items if i.item_id == chosen.item_id)
+    return Question(pack, status, item, uuid7())
+
+
+def question_for_item(learner_id: str, pack_id: str, item_id: str) -> Question:
+    """A specific item again (after a miss), with a fresh attempt id."""
+    pack = get_pack(pack_id)
+    item = _item(pack, item_id)
+    status = skill_status(learner_id, pack, item.skill_id) if item.skill_id else None
+    if status:
+        _refuse_locked(status)
+    return Question(pack, status, item, uuid7())
+
+
+def _refuse_locked(status: SkillStatus) -> None:
+    if status.state == "locked":
+        raise Forbidden(N_("“%(skill)s” is locked. Master %(missing)s first."), skill=status.title,
+                        missing=", ".join(status.missing))
+
+
+def _item(pack: PackVersion, item_id: str) -> Item:
+    item = Item.get_or_none((Item.pack_version == pack) & (Item.item_id == item_id))
+    if item is None:
+        raise NotFound(N_("This question is not in the pack."))
+    return item
+
+
+def submit_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str, form: dict) -> AnswerResult:
+    """Check an answer, record it as an event (once, however often it is sent), and report."""
+    pack, item, result, is_new = record_answer(learner_id, pack_id, item_id, attempt_id, form)
+    return answer_result(learner_id, pack, item, attempt_id, result, is_new)
+
+
+def record_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str,
+                  form: dict) -> tuple[PackVersion, Item, Grade, bool]:
+    """Check an answer and record it as an event (once, however often it is sent); no report (the answer
+    view redirects to the result page, which builds its own). (pack, item, grade, is_new)."""
+    pack = get_pack(pack_id)
+    item = _item(pack, item_id)
+    if item.skill_id:
+        _refuse_locked(skill_status(learner_id, pack, item.skill_id))
+    response = _clean_response(form, item.kind)
+    result = grade(item.data, response)
+    payload = {"pack_id": pack_id, "item_id": item_id, "skill_id": item.skill_id,
+               "correct": result.is_correct, "score": round(result.score, 4),
+               "response": _response_text(response), "version": pack.version}
+    try:
+        _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
+    finally:
+        forget_statuses()
+    return pack, item, result, is_new
+
+
+def answer_result(learner_id, pack, item, attempt_id, result: Grade | None = None, is_new=False) -> AnswerResult:
+    """The result page's data for an answer already recorded."""
+    answer = Answer.get_or_none((Answer.event_id == attempt_id) & (Answer.learner_id == learner_id))
+    if answer is None:
+        raise NotFound(N_("This answer was not found."))
+    if result is None:
+        result = grade(item.data, _parse_response_text(answer.response, item.kind))
+    history = (Answer.select(Answer.is_correct).where(
+        (Answer.learner_id == learner_id) & (Answer.pack_id == pack.pack_id) & (Answer.item_id == item.item_id)
+        & (Answer.answered_at <= answer.answered_at)).order_by(Answer.answered_at.desc()).limit(10))
+    misses = 0
+    for row in history:
+        if row.is_correct:
+            break
+        misses += 1
+    status = skill_status(learner_id, pack, item.skill_id) if item.skill_id else None
+    return AnswerResult(pack, item, result, misses, status, is_new)
+
+
+def _clean_response(form: dict[str, list[str]], kind: str) -> dict:
+    """The posted fields as the grader expects them (lists only for multiple choice)."""
+    cleaned = {}
+    for key, values in form.items():
+        if key in ("csrf", "attempt", "item"):
+            continue
+        values = values if isinstance(values, list) else [values]
+        if sum(len(v) for v in values) > MAX_RESPONSE_CHARS:
+            raise InvalidInput(N_("That answer is too long."), field=key)
+        values = [v.replace("\x00", "") for v in values]
+        cleaned[key[:40]] = values if kind == "multiple" and key == "answer" else values[0]
+    return cleaned
+
+
+def _response_text(response: dict) -> str:
+    import json
+
+    return json.dumps(response, ensure_ascii=False, sort_keys=True)[:MAX_RESPONSE_CHARS]
+
+
+def _parse_response_text(text: str, kind: str) -> dict:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

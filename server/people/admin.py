@@ -1,0 +1,243 @@
+"""What a school's admin does: classes, accounts (one by one or from a spreadsheet), PINs, moves.
+
+Every action is written to the audit log (server.people.audit: who, what, when) in the same transaction
+as the change itself. An admin only ever sees and changes their own school. Imports check every
+row first (server.people.roster_import) and then write all rows in one transaction, or none.
+"""
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import fn
+
+from server.people import auth, school
+from server.people.audit import ACTIONS, record
+from server.people.classes import ClassSummary, classes_for
+from server.people.csv_files import decode_upload, read_rows
+from server.db import database
+from server.errors import InvalidInput, NotFound
+from server.i18n import N_
+from server.identity import device_id
+from server.models import Account, AuditEntry, Classroom, CoachClass
+from server.models.base import utcnow
+from server.people.roster_import import ImportPlan, plan_import
+
+STAFF_ROLES = ("learner", "coach")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    plan: ImportPlan
+    created: list[Account]
+    filename: str
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AdminHome:
+    school_name: str
+    classes: list[ClassSummary]
+    coaches: int
+    learners: int
+    recent: list[AuditLine]
+
+
+def school_classes(admin: Account) -> list[Classroom]:
+    """The classes of the admin's school, by name."""
+    return list(Classroom.select().where((Classroom.school == admin.school_id) & ~Classroom.deleted)
+                .order_by(Classroom.name))
+
+
+def school_class(admin: Account, class_id: str) -> Classroom:
+    """A class of the admin's school, or NotFound."""
+    classroom = Classroom.get_or_none((Classroom.id == class_id) & (Classroom.school == admin.school_id)
+                                      & ~Classroom.deleted)
+    if classroom is None:
+        raise NotFound(N_("This class is not in your school."))
+    return classroom
+
+
+def school_accounts(admin: Account, class_id: str | None = None) -> list[Account]:
+    """Learners and coaches of the school (optionally of one class), by role then name."""
+    query = Account.select().where((Account.school == admin.school_id) & ~Account.deleted
+                                   & Account.role.in_(STAFF_ROLES))
+    if class_id:
+        query = query.where(Account.classroom == school_class(admin, class_id))
+    return list(query.order_by(Account.role, Account.display_name))
+
+
+def school_account(admin: Account, account_id: str) -> Account:
+    """A learner or coach of the admin's school, or NotFound."""
+    account = Account.get_or_none((Account.id == account_id) & (Account.school == admin.school_id)
+                                  & ~Account.deleted & Account.role.in_(STAFF_ROLES))
+    if account is None:
+        raise NotFound(N_("This account is not in your school."))
+    return account
+
+
+def create_class(admin: Account, name: str) -> Classroom:
+    """Create a class (names are unique within the school)."""
+    name = " ".join((name or "").split())
+    if any(c.name.lower() == name.lower() for c in school_classes(admin)):
+        raise InvalidInput(N_("There is already a class called “%(name)s”."), field="name", name=name)
+    with database.atomic():
+        classroom = school.create_class(admin.school, name)
+        record(admin, "create_class", class_id=classroom.id, name=classroom.name)
+    return classroom
+
+
+def create_account(admin: Account, form) -> Account:
+    """Create one learner (with a PIN) or coach (with a password), in a class of the school."""
+    role = form.get("role", "learner")
+    if role not in STAFF_ROLES:
+        raise InvalidInput(N_("Choose learner or coach."), field="role")
+    classroom = school_class(admin, form["class_id"]) if form.get("class_id") else None
+    if role == "learner" and classroom is None:
+        raise InvalidInput(N_("Choose the learner's class."), field="class_id")
+    with database.atomic():
+        account = school.create_account(admin.school, role, form.get("username", ""), form.get("name", ""),
+                                        form.get("secret", ""), classroom)
+        record(admin, "create_account", account_id=account.id, username=account.username, role=role,
+               class_id=classroom.id if classroom else None)
+    return account
+
+
+def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Account, str]:
+    """Give a learner a new PIN (made up when none is given) and sign them out everywhere."""
+    learner = school_account(admin, account_id)
+    if learner.role != "learner":
+        raise InvalidInput(N_("Only learners have PINs. A coach's password is changed by the coach."))
+    pin = (new_pin or "").strip() or make_pin()
+    if not (pin.isdigit() and pin.isascii() and 4 <= len(pin) <= 12):
+        raise InvalidInput(N_("A PIN has 4 to 12 digits."), field="pin")
+    hashed = auth.hash_secret(pin)
+    with database.atomic():
+        Account.update(password_hash=hashed, version=Account.version + 1, updated_at=utcnow(),
+                       updated_by=device_id()).where(Account.id == learner.id).execute()
+        auth.end_all_sessions(learner.id)
+        record(admin, "reset_pin", account_id=learner.id, username=learner.username)
+    return learner, pin
+
+
+def move_learner(admin: Account, account_id: str, class_id: str) -> Account:
+    """Move a learner to another class of the school."""
+    learner = school_account(admin, account_id)
+    if learner.role != "learner":
+        raise InvalidInput(N_("Only learners belong to one class."))
+    if not class_id:
+        raise InvalidInput(N_("Choose the class to move them to."), field="class_id")
+    target = school_class(admin, class_id)
+    if learner.classroom_id == target.id:
+        raise InvalidInput(N_("%(learner)s is already in %(classroom)s."), field="class_id",
+                           learner=learner.display_name, classroom=target.name)
+    with database.atomic():
+        Account.update(classroom=target, version=Account.version + 1, updated_at=utcnow(),
+                       updated_by=device_id()).where(Account.id == learner.id).execute()
+        record(admin, "move_learner", account_id=learner.id, username=learner.username,
+               from_class=learner.classroom_id, to_class=target.id)
+    return Account.get_by_id(learner.id)
+
+
+def taught_classes(admin: Account, coach: Account) -> list[Classroom]:
+    """The classes of the school this coach teaches, by name."""
+    taught = {row.classroom_id for row in CoachClass.select(CoachClass.classroom).where(CoachClass.coach == coach.id)}
+    return [c for c in school_classes(admin) if c.id in taught]
+
+
+def set_teaching(admin: Account, account_id: str, class_id: str, teaches: bool) -> tuple[Account, Classroom]:
+    """Let a coach teach a class (they see it at once) or take them off it; learners' work is unchanged."""
+    coach = school_account(admin, account_id)
+    if coach.role != "coach":
+        raise InvalidInput(N_("Only coaches teach classes. A learner belongs to one class: use Move."))
+    if not class_id:
+        raise InvalidInput(N_("Choose a class."), field="teach_class")
+    classroom = school_class(admin, class_id)
+    link = (CoachClass.coach == coach.id) & (CoachClass.classroom == classroom.id)
+    with database.atomic():
+        if teaches:
+            if CoachClass.select().where(link).exists():
+                raise InvalidInput(N_("%(coach)s already teaches %(classroom)s."), field="teach_class",
+                                   coach=coach.display_name, classroom=classroom.name)
+            CoachClass.create(coach=coach, classroom=classroom)
+        elif not CoachClass.delete().where(link).execute():
+            raise InvalidInput(N_("%(coach)s does not teach %(classroom)s."), field="teach_class",
+                               coach=coach.display_name, classroom=classroom.name)
+        record(admin, "add_coach" if teaches else "remove_coach", account_id=coach.id, username=coach.username,
+               class_id=classroom.id)
+    return coach, classroom
+
+
+def make_pin() -> str:
+    """A random 4-digit PIN."""
+    return f"{secrets.randbelow(10000):04d}"
+
+
+def import_accounts(admin: Account, filename: str, data: bytes, default_class_id: str = "") -> ImportResult:
+    """Check every row of an uploaded CSV; if none has an error, create all its accounts at once."""
+    header, rows = read_rows(decode_upload(data))
+    classes = {c.name.lower(): c for c in school_classes(admin)}
+    default = school_class(admin, default_class_id).name if default_class_id else None
+    taken = {a.username for a in Account.select(Account.username)}
+    plan = plan_import(header, rows, taken, {k: c.name for k, c in classes.items()}, default, make_pin)
+    if plan.has_errors:
+        return ImportResult(plan, [], filename)
+    hashes = [auth.hash_secret(p.secret) for p in plan.accounts]  # slow: outside the write lock
+    with database.atomic():
+        if Account.select().where(Account.username.in_([p.username for p in plan.accounts])).exists():
+            raise InvalidInput(N_("Someone created one of these usernames a moment ago. Please upload the file again."))
+        created = [_write_account(admin, p, h, classes) for p, h in zip(plan.accounts, hashes)]
+        record(admin, "import_accounts", file=filename[:200], count=len(created),
+               usernames=[a.username for a in created])
+    return ImportResult(plan, created, filename)
+
+
+def _write_account(admin: Account, planned, password_hash: str, classes: dict) -> Account:
+    classroom = classes[planned.class_name.lower()] if planned.class_name else None
+    account = Account.create(id=str(uuid.uuid4()), school=admin.school_id, username=planned.username,
+                             display_name=planned.name, role=planned.role, password_hash=password_hash,
+                             classroom=classroom if planned.role == "learner" else None)
+    if planned.role == "coach" and classroom is not None:
+        CoachClass.create(coach=account, classroom=classroom)
+    return account
+
+
+def admin_home(admin: Account) -> AdminHome:
+    """The admin's start page: classes with their sizes, head counts, the latest actions."""
+    counts = dict(Account.select(Account.role, fn.COUNT(Account.id)).where(
+        (Account.school == admin.school_id) & ~Account.deleted).group_by(Account.role).tuples())
+    return AdminHome(admin.school.name, classes_for(admin), counts.get("coach", 0), counts.get("learner", 0),
+                     audit_log(admin, limit=5))
+
+
+def audit_log(admin: Account, limit: int = 200) -> list[AuditLine]:
+    """The newest audit entries of the admin's school, in words."""
+    staff = {a.id: a.display_name for a in Account.select(Account.id, Account.display_name).where(
+        (Account.school == admin.school_id) & Account.role.in_(("admin", "coach")))}
+    class_names = {c.id: c.name for c in Classroom.select(Classroom.id, Classroom.name).where(
+        Classroom.school == admin.school_id)}
+    entries = (AuditEntry.select().where(AuditEntry.actor.in_(list(staff)))
+               .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+    return [AuditLine(e.at, staff.get(e.actor, "?"), ACTIONS.get(e.action, e.action),
+                      describe_detail(e.detail, class_names)) for e in entries]
+
+
+def describe_detail(detail: dict, class_names: dict[str, str]) -> str:
+    """An audit entry's details in words: class ids become class names; ids of accounts are left out."""
+    parts = []
+    for key, value in detail.items():
+        if key in ("account_id",) or value in (None, "", []):
+            continue
+        if key.endswith("class") or key == "class_id":
+            value = class_names.get(value, value)
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value[:20])) + (f" and {len(value) - 20} more" if len(value) > 20 else "")
+        parts.append(f"{key.replace('_id', '').replace('_', ' ')}: {value}")
+    return "; ".join(parts)
