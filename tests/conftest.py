@@ -181,9 +181,11 @@ def answer_in_practice(browser, item_id, correct=True, fields_override=None, ski
 
 @pytest.fixture
 def stuck_and_mastered(demo_app, browser_for):
-    """Amina masters the first skill (4 right in a row); Juma gets 4 wrong in a row on it."""
+    """Amina masters the first skill (4 right in a row, on two different questions: the evidence rule);
+    Juma gets 4 wrong in a row on it."""
     amina, juma = browser_for("amina"), browser_for("juma")
+    for item in ("pw-equal-loaves", "pw-equal-loaves", "pw-equal-loaves", "pw-halves-of-things"):
+        answer_in_practice(amina, item, correct=True)
     for _ in range(4):
-        answer_in_practice(amina, "pw-equal-loaves", correct=True)
         answer_in_practice(juma, "pw-equal-loaves", correct=False)
     return amina, juma

@@ -65,6 +65,24 @@ def _project_tables(migrator):
     database.create_tables(PROJECT_MODELS, safe=True)
 
 
+def _mastery_evidence(migrator):
+    """Mastery from evidence (issue 14): each skill state's estimate, when it was made, when mastery was taken
+    back, and its evidence; each item's learned guess and slip. The values come from replaying the event log:
+    `REDERIVE_AFTER` makes start-up run `lantern rebuild` once after this migration."""
+    from playhouse.migrate import migrate
+    from peewee import DateTimeField, FloatField
+
+    from server.models.base import JSONField
+
+    columns = {"skill_state": [("p_known", FloatField(null=True)), ("estimated_at", DateTimeField(null=True)),
+                               ("refresh_at", DateTimeField(null=True)), ("evidence", JSONField(default=dict))],
+               "item_stat": [(name, FloatField(default=0.0))
+                             for name in ("guess_weight", "guess_excess", "slip_weight", "slip_excess")]}
+    for table, fields in columns.items():
+        present = {c.name for c in database.get_columns(table)}
+        migrate(*(migrator.add_column(table, name, field) for name, field in fields if name not in present))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "sync tables", _sync_tables),
@@ -72,7 +90,10 @@ MIGRATIONS = [
     (4, "discussion posts and study pairs", _discussion_tables),
     (5, "projects and hand-ins", _project_tables),
     (6, "sync pull: roster records and offered packs", _sync_pull_tables),
+    (7, "mastery from evidence", _mastery_evidence),
 ]
+# Migrations after which the derived tables are recomputed from the event log (server/device/maintenance.py).
+REDERIVE_AFTER = {7}
 
 
 def run_migrations() -> list[int]:
