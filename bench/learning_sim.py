@@ -64,7 +64,7 @@ def run_policy(name: str, graph, count: int, seed: int, strict: bool, cap: int, 
     try:
         for n, learner in enumerate(learners_for(graph, count, seed, strict)):
             result["outcomes"].append(run_learner(policy, graph, learner, n, seed, clock, cap))
-            if name == "server" and (n + 1) % 50 == 0:
+            if name == "server" and (n + 1) % 25 == 0:
                 print(f"  {graph.name}/{name}/{'strict' if strict else 'soft'}: {n + 1} learners "
                       f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
         if quality and hasattr(policy, "predictions"):
@@ -75,34 +75,48 @@ def run_policy(name: str, graph, count: int, seed: int, strict: bool, cap: int, 
 
 
 def simulate(graphs=GRAPHS, learners: int = 1000, server_learners: int | None = None, seed: int = 7,
-             resamples: int = 1000, policies=POLICIES, soft: bool = True) -> dict:
-    """Every chosen policy on every chosen graph: figures with intervals (plain data, JSON-ready)."""
+             resamples: int = 1000, policies=POLICIES, soft: bool = True, server_soft_learners: int | None = None,
+             progress=None) -> dict:
+    """Every chosen policy on every chosen graph: figures with intervals (plain data, JSON-ready).
+
+    `progress(result)` is called with the partial result after each policy (to save it as it grows)."""
     workdir = Path(tempfile.mkdtemp(prefix="lantern-sim-packs-"))
+    sizes = {"learners": learners, "server": server_learners or learners,
+             "server soft": min(server_soft_learners or learners, server_learners or learners)}
+    result = {"seed": seed, "learners": learners, "server_learners": sizes["server"],
+              "server_soft_learners": sizes["server soft"] if soft else 0, "resamples": resamples, "graphs": []}
     try:
-        return {"seed": seed, "learners": learners, "server_learners": server_learners or learners,
-                "resamples": resamples,
-                "graphs": [_simulate_graph(load_graph(name, workdir / name, seed), learners, server_learners,
-                                           seed, resamples, policies, soft) for name in graphs]}
+        for name in graphs:
+            graph = load_graph(name, workdir / name, seed)
+            cap = CAP_PER_SKILL * len(graph.practised)
+            entry = {"graph": graph.name, "pack": graph.pack_id, "skills": len(graph.practised),
+                     "items": sum(len(s.items) for s in graph.skills), "cap": cap, "policies": [],
+                     "model_quality": None}
+            result["graphs"].append(entry)
+            for policy in policies:
+                _simulate_policy(entry, graph, policy, sizes, seed, resamples, soft)
+                if progress:
+                    progress(result)
+        return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _simulate_graph(graph, learners, server_learners, seed, resamples, policies, soft) -> dict:
-    cap = CAP_PER_SKILL * len(graph.practised)
-    rows, quality = [], None
-    for name in policies:
-        count = (server_learners or learners) if name == "server" else learners
-        print(f"{graph.name}: {name}, {count} learners", file=sys.stderr, flush=True)
-        strict = run_policy(name, graph, count, seed, True, cap, quality=name == "server")
-        row = {"policy": name, "learners": count, "metrics": sim_metrics.summarize(strict["outcomes"], resamples, seed)}
-        if soft:
-            loose = run_policy(name, graph, count, seed, False, cap)
-            row["stalled soft"] = sim_metrics.summarize(loose["outcomes"], resamples, seed)["unfinished at cap"]
-        rows.append(row)
-        if strict["predictions"] is not None:
-            quality = quality_of(*strict["predictions"])
-    return {"graph": graph.name, "pack": graph.pack_id, "skills": len(graph.practised),
-            "items": sum(len(s.items) for s in graph.skills), "cap": cap, "policies": rows, "model_quality": quality}
+def _simulate_policy(entry: dict, graph, name: str, sizes: dict, seed: int, resamples: int, soft: bool) -> None:
+    count = sizes["server"] if name == "server" else sizes["learners"]
+    print(f"{graph.name}: {name}, {count} learners", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    strict = run_policy(name, graph, count, seed, True, entry["cap"], quality=name == "server")
+    row = {"policy": name, "learners": count, "metrics": sim_metrics.summarize(strict["outcomes"], resamples, seed)}
+    if soft:
+        loose = run_policy(name, graph, sizes["server soft"] if name == "server" else count, seed, False,
+                           entry["cap"])
+        row["soft learners"] = len(loose["outcomes"])
+        row["stalled soft"] = sim_metrics.summarize(loose["outcomes"], resamples, seed)["unfinished at cap"]
+    row["seconds"] = round(time.perf_counter() - started, 1)
+    entry["policies"].append(row)
+    if strict["predictions"] is not None:
+        entry["model_quality"] = quality_of(*strict["predictions"])
 
 
 def quality_of(pairs: list, missing: int) -> dict:
@@ -144,7 +158,8 @@ def render(result: dict) -> str:
     for graph in result["graphs"]:
         headers = ["policy", "learners"] + COLUMNS + ["stalled (soft prereqs)", "no practice offered"]
         rows = [[r["policy"], r["learners"]] + [shown(c, r["metrics"][c], graph["cap"]) for c in COLUMNS]
-                + [shown("unfinished at cap", r.get("stalled soft"), graph["cap"]),
+                + [shown("unfinished at cap", r.get("stalled soft"), graph["cap"])
+                   + (f" (n={r['soft learners']})" if r.get("soft learners", r["learners"]) != r["learners"] else ""),
                    shown("no practice offered", r["metrics"]["no practice offered"], graph["cap"], False)]
                 for r in graph["policies"]]
         title = (f"learning_sim: {graph['graph']} graph ({graph['skills']} skills, {graph['items']} items), cap "
@@ -193,6 +208,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--no-soft", action="store_true", help="skip the soft-prerequisite run (stalled figure)")
+    parser.add_argument("--server-soft-learners", type=int, help="learners for the server's soft-prerequisite run")
     parser.add_argument("--quick", action="store_true", help="40 learners, 3 on the server, 200 resamples")
     parser.add_argument("--data", type=Path, help="only: calibration and AUC of this data folder's answers")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -205,16 +221,17 @@ def main(argv=None) -> int:
         if args.quick:
             args.learners, args.server_learners, args.resamples = 40, args.server_learners or 3, 200
         result = simulate(tuple(args.graph or GRAPHS), args.learners, args.server_learners, args.seed,
-                          args.resamples, tuple(args.policy or POLICIES), not args.no_soft)
+                          args.resamples, tuple(args.policy or POLICIES), not args.no_soft,
+                          args.server_soft_learners, progress=lambda partial: _save(partial, args.json))
         print(render(result), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=_json_value) + "\n")
+    _save(result, args.json)
     print(f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return 0
 
 
-def _json_value(value):
-    return str(value)
+def _save(result: dict, path: Path | None) -> None:
+    if path:
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":
