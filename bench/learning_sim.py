@@ -20,6 +20,7 @@ import json
 import math
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -64,7 +65,7 @@ def run_policy(name: str, graph, count: int, seed: int, strict: bool, cap: int, 
     try:
         for n, learner in enumerate(learners_for(graph, count, seed, strict)):
             result["outcomes"].append(run_learner(policy, graph, learner, n, seed, clock, cap))
-            if name == "server" and (n + 1) % 25 == 0:
+            if name == "server" and (n + 1) % 10 == 0:
                 print(f"  {graph.name}/{name}/{'strict' if strict else 'soft'}: {n + 1} learners "
                       f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
         if quality and hasattr(policy, "predictions"):
@@ -94,29 +95,31 @@ def simulate(graphs=GRAPHS, learners: int = 1000, server_learners: int | None = 
                      "model_quality": None}
             result["graphs"].append(entry)
             for policy in policies:
-                _simulate_policy(entry, graph, policy, sizes, seed, resamples, soft)
-                if progress:
-                    progress(result)
+                _simulate_policy(entry, graph, policy, sizes, seed, resamples, soft,
+                                 lambda: progress and progress(result))
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _simulate_policy(entry: dict, graph, name: str, sizes: dict, seed: int, resamples: int, soft: bool) -> None:
+def _simulate_policy(entry: dict, graph, name: str, sizes: dict, seed: int, resamples: int, soft: bool,
+                     saved) -> None:
     count = sizes["server"] if name == "server" else sizes["learners"]
     print(f"{graph.name}: {name}, {count} learners", file=sys.stderr, flush=True)
     started = time.perf_counter()
     strict = run_policy(name, graph, count, seed, True, entry["cap"], quality=name == "server")
     row = {"policy": name, "learners": count, "metrics": sim_metrics.summarize(strict["outcomes"], resamples, seed)}
+    entry["policies"].append(row)
+    if strict["predictions"] is not None:
+        entry["model_quality"] = quality_of(*strict["predictions"])
+    saved()  # the strict figures are kept even if the soft run is stopped
     if soft:
         loose = run_policy(name, graph, sizes["server soft"] if name == "server" else count, seed, False,
                            entry["cap"])
         row["soft learners"] = len(loose["outcomes"])
         row["stalled soft"] = sim_metrics.summarize(loose["outcomes"], resamples, seed)["unfinished at cap"]
     row["seconds"] = round(time.perf_counter() - started, 1)
-    entry["policies"].append(row)
-    if strict["predictions"] is not None:
-        entry["model_quality"] = quality_of(*strict["predictions"])
+    saved()
 
 
 def quality_of(pairs: list, missing: int) -> dict:
@@ -213,6 +216,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, help="only: calibration and AUC of this data folder's answers")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still remove the temp data folders
     started = time.perf_counter()
     if args.data:
         result = {"data": str(args.data), "model_quality": quality_of(*sim_metrics.predictions_in_folder(args.data))}
