@@ -19,94 +19,92 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _finish(outcomes) -> list[float]:
-    return [o.answers if o.finished else INF for o in outcomes]
+def _finish(o) -> float:
+    return o.answers if o.finished else INF
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _ratio(pairs) -> float | None:
+    made = sum(d for _, d in pairs)
+    return sum(n for n, _ in pairs) / made if made else None
+
+
+# name: (the value per learner, how the values of a cohort make the figure)
+METRICS = {
+    "median answers": (_finish, lambda v: percentile(v, 0.5)),
+    "p90 answers": (_finish, lambda v: percentile(v, 0.9)),
+    "unfinished at cap": (lambda o: not o.finished, _mean),
+    "false mastery": (lambda o: (sum(d is False for d in o.declarations), len(o.declarations)), _ratio),
+    "started with unknown prereq": (lambda o: o.started_unknown_prereq, _mean),
+    "kept at 30 d, reviews": (lambda o: o.kept_reviews, _mean),
+    "kept at 30 d, no reviews": (lambda o: o.kept_none, _mean),
+    "review answers": (lambda o: o.review_answers if o.finished else None, _mean),
+    "no practice offered": (lambda o: o.no_practice_offered > 0, _mean),
+}
+
+
+def figure(name: str, outcomes: list) -> float | None:
+    """One figure of a cohort (see METRICS)."""
+    per_learner, aggregate = METRICS[name]
+    return aggregate([per_learner(o) for o in outcomes])
 
 
 def answers_median(outcomes) -> float:
     """Median answers to full mastery (unfinished learners count as beyond the cap)."""
-    return percentile(_finish(outcomes), 0.5)
+    return figure("median answers", outcomes)
 
 
 def answers_p90(outcomes) -> float:
     """90th percentile of answers to full mastery."""
-    return percentile(_finish(outcomes), 0.9)
+    return figure("p90 answers", outcomes)
 
 
 def unfinished_share(outcomes) -> float:
     """Share of learners not shown as mastering everything by the cap (stalled)."""
-    return sum(not o.finished for o in outcomes) / len(outcomes)
+    return figure("unfinished at cap", outcomes)
 
 
 def false_mastery(outcomes) -> float | None:
     """Share of mastery declarations made while the skill was not known (None: no declaration)."""
-    made = sum(len(o.declarations) for o in outcomes)
-    return sum(d is False for o in outcomes for d in o.declarations) / made if made else None
+    return figure("false mastery", outcomes)
 
 
 def unknown_prereq_starts(outcomes) -> float:
     """Share of learners who started some skill while one of its prerequisites was not known."""
-    return sum(o.started_unknown_prereq for o in outcomes) / len(outcomes)
-
-
-def _mean_of(outcomes, attribute: str) -> float | None:
-    values = [getattr(o, attribute) for o in outcomes if getattr(o, attribute) is not None]
-    return sum(values) / len(values) if values else None
+    return figure("started with unknown prereq", outcomes)
 
 
 def kept_with_reviews(outcomes) -> float | None:
     """Mean share of skills known 30 days after full mastery, following the policy's reviews."""
-    return _mean_of(outcomes, "kept_reviews")
+    return figure("kept at 30 d, reviews", outcomes)
 
 
-def kept_without_reviews(outcomes) -> float | None:
-    """Mean share of skills known 30 days after full mastery, without practice."""
-    return _mean_of(outcomes, "kept_none")
-
-
-def review_answers(outcomes) -> float | None:
-    """Mean answers spent on reviews in the 30 days after full mastery (finished learners)."""
-    return _mean_of([o for o in outcomes if o.finished], "review_answers")
-
-
-def no_practice_share(outcomes) -> float:
-    """Share of learners to whom the policy once offered no practice while skills remained or were due."""
-    return sum(o.no_practice_offered > 0 for o in outcomes) / len(outcomes)
-
-
-METRICS = {
-    "median answers": answers_median,
-    "p90 answers": answers_p90,
-    "unfinished at cap": unfinished_share,
-    "false mastery": false_mastery,
-    "started with unknown prereq": unknown_prereq_starts,
-    "kept at 30 d, reviews": kept_with_reviews,
-    "kept at 30 d, no reviews": kept_without_reviews,
-    "review answers": review_answers,
-    "no practice offered": no_practice_share,
-}
-
-
-def bootstrap(outcomes: list, statistic, resamples: int = 1000, seed: int = 7) -> tuple | None:
-    """The 95 % percentile-bootstrap interval (low, high) of a statistic over learners (None if undefined)."""
+def bootstrap(values: list, aggregate, resamples: int = 1000, seed: int = 7) -> tuple | None:
+    """The 95 % percentile-bootstrap interval (low, high) of aggregate(values) over learners (None if
+    undefined); `values` holds one value per learner."""
     rng = random.Random(seed)
-    values = []
+    results = []
     for _ in range(resamples):
-        value = statistic(rng.choices(outcomes, k=len(outcomes)))
+        value = aggregate(rng.choices(values, k=len(values)))
         if value is not None:
-            values.append(value)
-    if not values:
+            results.append(value)
+    if not results:
         return None
-    values.sort()
-    return values[int(0.025 * (len(values) - 1))], values[int(math.ceil(0.975 * (len(values) - 1)))]
+    results.sort()
+    return results[int(0.025 * (len(results) - 1))], results[int(math.ceil(0.975 * (len(results) - 1)))]
 
 
 def summarize(outcomes: list, resamples: int = 1000, seed: int = 7) -> dict:
-    """{metric: {"value": v, "low": l, "high": h}} for every metric (JSON-ready; inf as None with a flag)."""
+    """{metric: {"value": v, "low": l, "high": h}} for every metric (JSON-ready; inf means beyond the cap)."""
     out = {}
-    for n, (name, statistic) in enumerate(METRICS.items()):
-        value = statistic(outcomes)
-        interval = bootstrap(outcomes, statistic, resamples, seed + n) if resamples and value is not None else None
+    for n, (name, (per_learner, aggregate)) in enumerate(METRICS.items()):
+        values = [per_learner(o) for o in outcomes]
+        value = aggregate(values)
+        interval = bootstrap(values, aggregate, resamples, seed + n) if resamples and value is not None else None
         out[name] = {"value": value, "low": interval[0] if interval else None,
                      "high": interval[1] if interval else None}
     return out
