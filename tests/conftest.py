@@ -1,11 +1,22 @@
 """Shared fixtures: real temp data folders, real SQLite files, the third-party corpus."""
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def _find_corpus() -> Path:
+    """../shared/corpus beside the checkout (or beside a worktree's folder), or LANTERN_CORPUS."""
+    if os.environ.get("LANTERN_CORPUS"):
+        return Path(os.environ["LANTERN_CORPUS"])
+    candidates = [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CORPUS = _find_corpus()
 
 
 @pytest.fixture(scope="session")

@@ -91,12 +91,13 @@ def pack():
 @click.option("--id", "pack_id", help="Pack id (for sources without pack.yaml).")
 @click.option("--version", help="Pack version, e.g. 1.0.0.")
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
-def pack_build(src, output, pack_id, version, language):
+@click.option("--strict", is_flag=True, help="Refuse a quiz file with any broken question instead of leaving it out.")
+def pack_build(src, output, pack_id, version, language, strict):
     """Turn a folder of Markdown, media and quizzes into one pack file."""
     from server.content.packs.build import build_pack
 
     try:
-        result = build_pack(src, output, id=pack_id, version=version, language=language)
+        result = build_pack(src, output, strict=strict, id=pack_id, version=version, language=language)
     except LanternError as err:
         _fail(err)
     for warning in result.warnings:

@@ -13,20 +13,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from server.errors import PackError, QuizFormatError
+from server.errors import PackError
 from server.content.packs.manifest import MANIFEST_NAME, Manifest, parse_manifest
 from server.content.packs.paths import resolve_href
 from server.content.packs.render import AssetRef, render_lesson, split_front_matter
-from server.content.packs.source import PracticeSource, read_source
-from server.content.quiz.aiken import parse_aiken
-from server.content.quiz.gift import parse_gift
-from server.content.quiz.items import validate_items
+from server.content.packs.practice import PracticeReader
+from server.content.packs.source import read_source
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ogg", ".oga", ".opus", ".mp3",
                    ".m4a", ".mp4", ".webm", ".ogv", ".zip", ".gz"}
-IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()(<[^>]*>|[^)\s]+)")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -37,15 +32,19 @@ class BuildResult:
     warnings: list[str]
 
 
-def build_pack(src: Path, out: Path, **overrides) -> BuildResult:
-    """Build a pack file from a source folder; overrides: id, version, language, title."""
+def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> BuildResult:
+    """Build a pack file from a source folder; overrides: id, version, language, title.
+
+    `strict` refuses a practice file with any broken question instead of leaving the question out.
+    """
     src = Path(src).resolve()
     spec = read_source(src, overrides)
     collector = _Collector(src)
+    practice = PracticeReader(collector, spec.skills, strict=strict)
     units = []
     for unit in spec.units:
         lessons = [_lesson_entry(collector, path) for path in unit.lessons]
-        items = [item for practice in unit.practice for item in _practice_items(collector, practice)]
+        items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
     manifest = {**spec.meta, "skills": spec.skills, "units": units,
                 "files": [collector.file_entry(p) for p in sorted(collector.files)], "signature": None}
@@ -141,56 +140,6 @@ def _media_entry(collector: _Collector, lesson: str, media: dict) -> dict:
             entry["captions"].append({"file": found, "language": str(track.get("language", "")),
                                       "label": str(track.get("label") or "")})
     return entry
-
-
-PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
-
-
-def _practice_items(collector: _Collector, practice: PracticeSource) -> list[dict]:
-    text = collector.read_text(practice.file)
-    fmt = practice.format or PRACTICE_FORMATS.get(Path(practice.file).suffix.lower())
-    if fmt not in ("gift", "aiken", "yaml"):
-        raise PackError("say which quiz format this file is in: format: gift, aiken or yaml", practice.file)
-    try:
-        if fmt == "gift":
-            items = parse_gift(text, path=practice.file)
-        elif fmt == "aiken":
-            items = parse_aiken(text, path=practice.file)
-        else:
-            items = validate_items(_yaml_items(text, practice.file), practice.file)
-    except QuizFormatError as err:
-        raise PackError(err.message) from None
-    for item in items:
-        if item.get("skill") is None:
-            item["skill"] = practice.skill
-        _rewrite_images(collector, practice.file, item)
-    return items
-
-
-def _yaml_items(text: str, path: str) -> list:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise PackError(f"cannot read YAML ({err})", path) from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
-        raise PackError("a practice file must have a top-level 'items:' list", path)
-    return raw["items"]
-
-
-def _rewrite_images(collector: _Collector, base: str, item: dict) -> None:
-    """Make image links in an item's texts relative to the pack root, and include the files."""
-    def fix(text):
-        if not isinstance(text, str):
-            return text
-        def swap(match):
-            href = match.group(2).strip("<>")
-            found = collector.use(base, href, "image")
-            return match.group(1) + (found or href)
-        return IMAGE_LINK.sub(swap, text)
-
-    for key in ("prompt", "solution", "feedback"):
-        item[key] = fix(item.get(key))
-    item["hints"] = [fix(h) for h in item.get("hints") or []]
 
 
 def _write_zip(src: Path, out: Path, manifest: dict, files: list[str]) -> None:

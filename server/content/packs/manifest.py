@@ -261,8 +261,12 @@ def _units(value, known_files: set[str], skill_ids: set[str]) -> tuple[UnitEntry
         units.append(UnitEntry(unit_id, _text(entry, "title", 200, where=where), lessons, items))
     unit_ids = [u.id for u in units]
     _require(len(unit_ids) == len(set(unit_ids)), "two units share an id")
-    all_items = [item["id"] for u in units for item in u.items]
-    _require(len(all_items) == len(set(all_items)), "two practice items share an id")
+    seen: dict[str, str] = {}
+    for unit in units:
+        for item in unit.items:
+            _require(item["id"] not in seen, f"two practice items share the id {item['id']!r} "
+                     f"(in units {seen.get(item['id'])!r} and {unit.id!r})")
+            seen[item["id"]] = unit.id
     return tuple(units)
 
 

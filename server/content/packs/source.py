@@ -4,35 +4,13 @@ Both become one `SourceSpec`: pack metadata, skills, and units listing lesson fi
 practice files (paths relative to the source folder). `server.content.packs.build` does the rest.
 """
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from server.errors import PackError
-
-
-@dataclass
-class PracticeSource:
-    file: str
-    skill: str | None = None
-    format: str | None = None  # yaml | gift | aiken; by default from the file's suffix
-
-
-@dataclass
-class UnitSource:
-    id: str
-    title: str
-    lessons: list[str]
-    practice: list[PracticeSource] = field(default_factory=list)
-
-
-@dataclass
-class SourceSpec:
-    meta: dict  # format, id, version, title, language, licence, authors, description, subjects
-    skills: list[dict]
-    units: list[UnitSource]
-    warnings: list[str] = field(default_factory=list)
+from server.content.packs.bank import quiz_bank_files, read_quiz_bank
+from server.content.packs.spec import PracticeSource, SourceSpec, UnitSource
 
 
 def read_source(src: Path, overrides: dict) -> SourceSpec:
@@ -41,9 +19,11 @@ def read_source(src: Path, overrides: dict) -> SourceSpec:
         spec = _read_pack_yaml(src)
     elif _carpentries_episodes(src):
         spec = _read_carpentries(src)
+    elif quiz_bank_files(src):
+        spec = read_quiz_bank(src)
     else:
-        raise PackError("no pack.yaml here, and it does not look like a Carpentries lesson "
-                        "(no config.yaml with episodes, no _episodes/ folder)", str(src))
+        raise PackError("no pack.yaml here, it does not look like a Carpentries lesson (no config.yaml "
+                        "with episodes, no _episodes/ folder), and it holds no GIFT or Aiken files", str(src))
     spec.meta.update({k: v for k, v in overrides.items() if v})
     return spec
 
