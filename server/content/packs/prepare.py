@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from server.content.blobs import BlobStore, media_type_for
 from server.errors import CaptionError, PackError
-from server.content.packs.captions import parse_webvtt, transcript_from_cues
+from server.content.packs.captions import read_webvtt, transcript_from_cues
 from server.content.packs.images import is_raster, prepare_image
 from server.content.packs.paths import fragment_of, resolve_href
 from markupsafe import escape
@@ -119,9 +119,14 @@ def _prepare_media(opened, media, assets, prepared) -> dict:
     tracks, transcript = [], []
     for track in media.captions:
         try:
-            cues = parse_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
+            parsed = read_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
         except (CaptionError, UnicodeDecodeError) as err:
             prepared.warnings.append(f"{track['file']}: caption track left out ({err})")
+            continue
+        prepared.warnings.extend(f"{track['file']}: {w}" for w in parsed.warnings)
+        cues = parsed.cues
+        if not cues:  # a WebVTT file with no cues: nothing a player could show
+            prepared.warnings.append(f"{track['file']}: caption track left out (it has no cues)")
             continue
         tracks.append({**track, "url": assets[track["file"]].url})
         if not transcript:
