@@ -138,3 +138,30 @@ def test_partial_credit_is_shown_as_partial(demo_app, browser_for):
     posted = browser.post(url, data={**fields, "answer": ["0"]})
     page = browser.get(posted.headers["Location"]).get_data(as_text=True)
     assert "1 of 2 right" in page and "Not quite" not in page
+
+
+def test_the_import_report_is_printed_stored_and_shown_to_the_admin(demo_app, library, browser_for, tmp_path):
+    bank = tmp_path / "Week bank"
+    bank.mkdir()
+    (bank / "week 1.txt").write_text(BROKEN, encoding="utf-8")
+    (bank / "notes.txt").write_text("Export again in June.\n", encoding="utf-8")
+    out = tmp_path / "week.lantern"
+    run = CliRunner().invoke(main, ["pack", "build", str(bank), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    table = run.output.splitlines()
+    assert table[0].split() == ["source", "lessons", "items", "left", "out"]
+    assert any(line.split()[:4] == ["week", "1.txt", "0", "1"] for line in table), run.output
+    assert "question “Broken one” left out" in run.output and "notes.txt" in run.output
+    rows = {row["source"]: row for row in _manifest(out)["import_report"]}
+    assert rows["week 1.txt"]["items"] == 1 and rows["week 1.txt"]["skipped"][0].startswith("line 2: question")
+    assert rows["notes.txt"]["skipped"] == ["not a GIFT or Aiken file; left out"]
+    import_pack(out, library, progress=lambda _: None)
+    admin = browser_for("admin")
+    listing = admin.get("/admin/packs").get_data(as_text=True)
+    assert 'href="/admin/packs/week-bank"' in listing
+    page = admin.get("/admin/packs/week-bank")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Import report" in html
+    assert "week 1.txt" in html and "question “Broken one” left out" in html
+    assert admin.get("/admin/packs/no-such-pack").status_code == 404
+    assert browser_for("teacher").get("/admin/packs/week-bank").status_code == 403

@@ -100,8 +100,9 @@ def pack_build(src, output, pack_id, version, language, strict):
         result = build_pack(src, output, strict=strict, id=pack_id, version=version, language=language)
     except LanternError as err:
         _fail(err)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}")
+    from server.content.packs.report import format_report
+
+    click.echo(format_report(result.report))
     m = result.manifest
     click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
 

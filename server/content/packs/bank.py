@@ -61,7 +61,7 @@ def read_quiz_bank(src: Path) -> SourceSpec:
     title = _title(src.name)
     meta = {"format": 1, "id": _pack_id(src.name), "version": "1.0.0", "title": title, "language": "en",
             "licence": "unspecified", "authors": [], "description": "", "subjects": []}
-    warnings.append("no pack.yaml: the licence is 'unspecified' (add a pack.yaml to give one)")
+    warnings.append("there is no pack.yaml, so the licence is 'unspecified' (a pack.yaml can give one)")
     return SourceSpec(meta, [], [UnitSource("questions", title, lessons, practice)], warnings)
 
 

@@ -18,6 +18,7 @@ from server.content.packs.manifest import MANIFEST_NAME, Manifest, parse_manifes
 from server.content.packs.paths import resolve_href
 from server.content.packs.render import AssetRef, render_lesson, split_front_matter
 from server.content.packs.practice import PracticeReader
+from server.content.packs.report import build_report
 from server.content.packs.source import read_source
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ogg", ".oga", ".opus", ".mp3",
@@ -30,6 +31,7 @@ class BuildResult:
     path: Path
     manifest: Manifest
     warnings: list[str]
+    report: list[dict]
 
 
 def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> BuildResult:
@@ -46,11 +48,15 @@ def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> Build
         lessons = [_lesson_entry(collector, path) for path in unit.lessons]
         items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
+    warnings = spec.warnings + collector.warnings
+    lessons = {lesson["file"]: 1 for unit in units for lesson in unit["lessons"]}
+    report = build_report(lessons, practice.counts, warnings, spec.report)
     manifest = {**spec.meta, "skills": spec.skills, "units": units,
-                "files": [collector.file_entry(p) for p in sorted(collector.files)], "signature": None}
+                "files": [collector.file_entry(p) for p in sorted(collector.files)],
+                "import_report": report, "signature": None}
     parsed = parse_manifest(manifest)
     _write_zip(src, Path(out), manifest, sorted(collector.files))
-    return BuildResult(Path(out), parsed, spec.warnings + collector.warnings)
+    return BuildResult(Path(out), parsed, warnings, report)
 
 
 class _Collector:

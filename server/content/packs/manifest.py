@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from server.errors import PackError, QuizFormatError
 from server.content.packs.archive import safe_pack_path
+from server.content.packs.report import check_report
 from server.content.quiz.items import validate_items
 
 FORMAT_VERSION = 1
@@ -82,6 +83,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     signature: dict | None
     raw: dict = field(repr=False, compare=False)
+    report: tuple[dict, ...] = field(default=(), repr=False, compare=False)  # see report.py
 
     @property
     def lessons(self) -> list[LessonEntry]:
@@ -136,7 +138,7 @@ def parse_manifest(raw: object) -> Manifest:
         licence=_text(raw, "licence", 100), authors=_strings(raw, "authors", 50, 200),
         description=_text(raw, "description", 2000, required=False),
         subjects=_strings(raw, "subjects", 20, 100), skills=skills, units=units,
-        files=files, signature=signature, raw=raw,
+        files=files, signature=signature, raw=raw, report=check_report(raw.get("import_report")),
     )
 
 

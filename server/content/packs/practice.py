@@ -35,7 +35,7 @@ class PracticeReader:
     def __init__(self, collector, skills: list[dict], strict: bool = False):
         self.collector, self.skills, self.strict = collector, skills, strict
         self.owner: dict[str, str] = {}  # item id → the file that has it
-        self.report: list[dict] = []     # per file: what came in, what was left out and why
+        self.counts: dict[str, int] = {}  # items that came in, per file
 
     def items(self, practice: PracticeSource) -> list[dict]:
         """The items of one practice file, skill and ids settled, image links made pack paths."""
@@ -48,9 +48,7 @@ class PracticeReader:
             item["skill"] = item.get("skill") or self._category_skill(practice, item) or self._file_skill(practice)
             _rewrite_images(self.collector, practice.file, item)
             items.append(item)
-        self.report.append({"source": practice.file, "kind": "practice", "came_in": len(items),
-                            "skipped": [f"line {line}: {label}: {message}" if label else f"line {line}: {message}"
-                                        for line, message, label in reading.problems]})
+        self.counts[practice.file] = self.counts.get(practice.file, 0) + len(items)
         return items
 
     def _read(self, practice: PracticeSource, text: str) -> Reading:

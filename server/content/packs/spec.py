@@ -30,3 +30,4 @@ class SourceSpec:
     skills: list[dict]
     units: list[UnitSource]
     warnings: list[str] = field(default_factory=list)
+    report: list[dict] = field(default_factory=list)  # rows a reader adds itself (see report.py)
