@@ -17,9 +17,11 @@ from server.errors import PackError
 from server.content.packs.manifest import MANIFEST_NAME, Manifest, parse_manifest
 from server.content.packs.paths import resolve_href
 from server.content.packs.render import AssetRef, render_lesson, split_front_matter
+from server.content.packs.cartridge import GENERATED, is_package
 from server.content.packs.practice import PracticeReader
 from server.content.packs.report import build_report
 from server.content.packs.source import read_source
+from server.content.packs.staging import staged
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ogg", ".oga", ".opus", ".mp3",
                    ".m4a", ".mp4", ".webm", ".ogv", ".zip", ".gz"}
@@ -35,11 +37,18 @@ class BuildResult:
 
 
 def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> BuildResult:
-    """Build a pack file from a source folder; overrides: id, version, language, title.
+    """Build a pack file from a source folder or package file; overrides: id, version, language, title.
 
     `strict` refuses a practice file with any broken question instead of leaving the question out.
     """
     src = Path(src).resolve()
+    if src.is_file() or is_package(src):
+        with staged(src) as folder:  # packages are read from a copy the build may write into
+            return _build(folder, Path(out), strict, overrides)
+    return _build(src, Path(out), strict, overrides)
+
+
+def _build(src: Path, out: Path, strict: bool, overrides: dict) -> BuildResult:
     spec = read_source(src, overrides)
     collector = _Collector(src)
     practice = PracticeReader(collector, spec.skills, strict=strict)
@@ -49,8 +58,9 @@ def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> Build
         items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
     warnings = spec.warnings + collector.warnings
-    lessons = {lesson["file"]: 1 for unit in units for lesson in unit["lessons"]}
-    report = build_report(lessons, practice.counts, warnings, spec.report)
+    lessons = {lesson["file"].removesuffix(GENERATED): 1 for unit in units for lesson in unit["lessons"]}
+    shown = [w.replace(GENERATED + ":", ":", 1) for w in warnings]  # a generated lesson is its page's row
+    report = build_report(lessons, practice.counts, shown, spec.report)
     manifest = {**spec.meta, "skills": spec.skills, "units": units,
                 "files": [collector.file_entry(p) for p in sorted(collector.files)],
                 "import_report": report, "signature": None}

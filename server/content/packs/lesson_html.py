@@ -17,6 +17,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from server.content.packs.markdown_ext import split_heading_attributes
+from server.content.packs.raw_html import resolve_raw_images
 
 SECTION_KINDS = frozenset({"challenge", "callout", "discussion", "keypoints", "objectives", "questions",
                            "prereq", "checklist", "testimonial"})
@@ -148,6 +149,11 @@ def shape_lesson(state: StateCore) -> None:
             token.attrSet("scope", "col")
         elif token.type == "inline":
             _resolve_resources(token.children or [], context)
+            for child in token.children or []:
+                if child.type == "html_inline":
+                    child.content = resolve_raw_images(child.content, context, _img_tag, context.labels["missing"])
+        elif token.type == "html_block":
+            token.content = resolve_raw_images(token.content, context, _img_tag, context.labels["missing"])
     _mark_figures(tokens)
     _close_heading_gaps(tokens, context)
     state.tokens = tokens

@@ -10,20 +10,24 @@ import yaml
 
 from server.errors import PackError
 from server.content.packs.bank import quiz_bank_files, read_quiz_bank
+from server.content.packs.cartridge import is_package, read_package
 from server.content.packs.spec import PracticeSource, SourceSpec, UnitSource
 
 
 def read_source(src: Path, overrides: dict) -> SourceSpec:
-    """Read a source folder (pack.yaml or Carpentries layout), applying CLI overrides."""
+    """Read a source folder (pack.yaml, IMS package, Carpentries, quiz bank), applying CLI overrides."""
     if (src / "pack.yaml").is_file():
         spec = _read_pack_yaml(src)
+    elif is_package(src):
+        spec = read_package(src)
     elif _carpentries_episodes(src):
         spec = _read_carpentries(src)
     elif quiz_bank_files(src):
         spec = read_quiz_bank(src)
     else:
-        raise PackError("no pack.yaml here, it does not look like a Carpentries lesson (no config.yaml "
-                        "with episodes, no _episodes/ folder), and it holds no GIFT or Aiken files", str(src))
+        raise PackError("no pack.yaml here, no imsmanifest.xml (Common Cartridge, content package), it does "
+                        "not look like a Carpentries lesson (no config.yaml with episodes, no _episodes/ "
+                        "folder), and it holds no GIFT or Aiken files", src.name)
     spec.meta.update({k: v for k, v in overrides.items() if v})
     return spec
 
