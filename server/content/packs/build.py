@@ -17,6 +17,8 @@ from server.errors import PackError
 from server.content.packs.manifest import MANIFEST_NAME, Manifest, parse_manifest
 from server.content.packs.paths import resolve_href
 from server.content.packs.render import AssetRef, render_lesson, split_front_matter
+from server.content.packs.carpentries import links_file, normalize_episode
+from server.content.packs.language_check import language_warning
 from server.content.packs.cartridge import GENERATED, is_package
 from server.content.packs.practice import PracticeReader
 from server.content.packs.report import build_report
@@ -53,11 +55,17 @@ def _build(src: Path, out: Path, strict: bool, overrides: dict) -> BuildResult:
     collector = _Collector(src)
     practice = PracticeReader(collector, spec.skills, strict=strict)
     units = []
+    carpentries = None
+    if spec.is_carpentries:
+        episodes = {path for unit in spec.units for path in unit.lessons}
+        carpentries = {"links": links_file(collector.read_optional), "episodes": episodes}
     for unit in spec.units:
-        lessons = [_lesson_entry(collector, path) for path in unit.lessons]
+        lessons = [_lesson_entry(collector, path, carpentries) for path in unit.lessons]
         items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
     warnings = spec.warnings + collector.warnings
+    odd_language = language_warning(str(spec.meta.get("language") or ""), "\n".join(collector.texts))
+    warnings += [odd_language] if odd_language else []
     lessons = {lesson["file"].removesuffix(GENERATED): 1 for unit in units for lesson in unit["lessons"]}
     shown = [w.replace(GENERATED + ":", ":", 1) for w in warnings]  # a generated lesson is its page's row
     report = build_report(lessons, practice.counts, shown, spec.report)
@@ -65,7 +73,7 @@ def _build(src: Path, out: Path, strict: bool, overrides: dict) -> BuildResult:
                 "files": [collector.file_entry(p) for p in sorted(collector.files)],
                 "import_report": report, "signature": None}
     parsed = parse_manifest(manifest)
-    _write_zip(src, Path(out), manifest, sorted(collector.files))
+    _write_zip(collector, Path(out), manifest, sorted(collector.files))
     return BuildResult(Path(out), parsed, warnings, report)
 
 
@@ -76,6 +84,8 @@ class _Collector:
         self.src = src
         self.files: set[str] = set()
         self.warnings: list[str] = []
+        self.generated: dict[str, bytes] = {}  # pack path → rewritten text (Carpentries episodes)
+        self.texts: list[str] = []  # a sample of the lessons' text, for the language check
 
     def locate(self, base_file: str, href: str) -> str | None:
         """The pack path of a file referenced from base_file (relative to it, else to the root)."""
@@ -107,18 +117,29 @@ class _Collector:
             self.warnings.append(f"{base_file}: {what} not found: {href}")
         return found
 
+    def read_optional(self, pack_path: str) -> str | None:
+        """A text file of the source, or None when it is not there."""
+        return self.read_text(pack_path) if self._is_inside_file(pack_path) else None
+
+    def bytes_of(self, pack_path: str) -> bytes:
+        """What the pack carries for a path: the rewritten text if the build made one, else the file."""
+        return self.generated.get(pack_path) or (self.src / pack_path).read_bytes()
+
     def file_entry(self, pack_path: str) -> dict:
-        digest, size = hashlib.sha256(), 0
-        with open(self.src / pack_path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        return {"path": pack_path, "size": size, "sha256": digest.hexdigest()}
+        data = self.bytes_of(pack_path)
+        return {"path": pack_path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def _lesson_entry(collector: _Collector, path: str) -> dict:
+def _lesson_entry(collector: _Collector, path: str, carpentries: dict | None = None) -> dict:
     front, body = split_front_matter(collector.read_text(path))
     collector.files.add(path)
+    if carpentries is not None:
+        text, notes = normalize_episode(path, front, body, carpentries["links"], carpentries["episodes"])
+        collector.warnings.extend(f"{path}: {note}" for note in notes)
+        collector.generated[path] = text.encode("utf-8")
+        front, body = split_front_matter(text)
+    if sum(map(len, collector.texts)) < 200_000:
+        collector.texts.append(body[:20_000])
 
     def resolve_asset(href: str) -> AssetRef | None:
         found = collector.locate(path, href)
@@ -158,13 +179,13 @@ def _media_entry(collector: _Collector, lesson: str, media: dict) -> dict:
     return entry
 
 
-def _write_zip(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+def _write_zip(collector: _Collector, out: Path, manifest: dict, files: list[str]) -> None:
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(tmp, "w") as archive:
         _add(archive, MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         for path in files:
-            _add(archive, path, (src / path).read_bytes())
+            _add(archive, path, collector.bytes_of(path))
     os.replace(tmp, out)
 
 

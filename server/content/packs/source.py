@@ -79,16 +79,18 @@ def _read_carpentries(src: Path) -> SourceSpec:
             episodes.append(path)
         else:
             warnings.append(f"config.yaml lists {path}, which is missing; skipped")
-    title = str(config.get("title") or _index_title(src) or src.name)
+    jekyll = _load_yaml(src / "_config.yml") if (src / "_config.yml").is_file() else {}
+    jekyll = jekyll if isinstance(jekyll, dict) else {}
+    title = str(config.get("title") or jekyll.get("title") or _index_title(src) or src.name)
     meta = {
         "format": 1, "id": _slug(src.name), "version": "1.0.0", "title": title,
-        "language": str(config.get("lang") or "en"),
+        "language": str(config.get("lang") or jekyll.get("lang") or "en"),
         "licence": "CC-BY-4.0" if "CC" in str(config.get("license", "CC-BY")) else str(config.get("license")),
         "authors": ["The Carpentries"] if config.get("carpentry") or "Carpentries" in title else [],
         "description": "", "subjects": ["computing"],
     }
     unit = UnitSource("episodes", title, episodes)
-    return SourceSpec(meta, [], [unit], warnings)
+    return SourceSpec(meta, [], [unit], warnings, is_carpentries=True)
 
 
 def _index_title(src: Path) -> str | None:

@@ -31,3 +31,4 @@ class SourceSpec:
     units: list[UnitSource]
     warnings: list[str] = field(default_factory=list)
     report: list[dict] = field(default_factory=list)  # rows a reader adds itself (see report.py)
+    is_carpentries: bool = False  # episodes are rewritten as the lesson site shows them (carpentries.py)
