@@ -1,4 +1,5 @@
-"""`lantern pack build`: a source folder (pack.yaml or a Carpentries lesson) → one pack file.
+"""`lantern pack build`: a source (pack.yaml folder, Carpentries lesson, GIFT/Aiken bank, IMS Common
+Cartridge or content package, as a file or folder) → one pack file, with its import report.
 
 Lessons stay Markdown in the pack (the importer renders them once); practice files (YAML,
 GIFT, Aiken) are parsed here into the normalized item format and carried in the manifest.
@@ -63,6 +64,10 @@ def _build(src: Path, out: Path, strict: bool, overrides: dict) -> BuildResult:
         lessons = [_lesson_entry(collector, path, carpentries) for path in unit.lessons]
         items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
+    if not any(unit["lessons"] or unit["items"] for unit in units):
+        left_out = [w for w in spec.warnings + collector.warnings if "left out" in w][:3]
+        raise PackError("nothing in this source could become a lesson or a practice question"
+                        + (f" ({'; '.join(left_out)})" if left_out else ""), src.name)
     warnings = spec.warnings + collector.warnings
     odd_language = language_warning(str(spec.meta.get("language") or ""), "\n".join(collector.texts))
     warnings += [odd_language] if odd_language else []

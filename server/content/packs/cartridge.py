@@ -30,7 +30,7 @@ import yaml
 
 from server.errors import PackError
 from server.content.packs.archive import safe_pack_path
-from server.content.packs.spec import SourceSpec, UnitSource
+from server.content.packs.spec import PracticeSource, SourceSpec, UnitSource
 from server.content.packs.xml_safe import local, parse_xml_file, text_of
 from server.content.quiz.items import slugify_id
 
@@ -62,8 +62,8 @@ def read_package(src: Path) -> SourceSpec:
                  and (r.get("href") or "").lower().endswith(PAGE_SUFFIXES)]
         if pages:  # Canvas keeps wiki pages that no module lists: still course content
             units.append(reader.unit("other-pages", "Other pages", pages))
-    units = [u for u in units if u.lessons] or units[:1]
-    if not any(u.lessons for u in units):
+    units = [u for u in units if u.lessons or u.practice] or units[:1]
+    if not any(u.lessons or u.practice for u in units):
         why = "; ".join(reader.skipped[:5]) or "it lists no resources"
         raise PackError(f"this package has nothing Lantern can show ({why})", MANIFEST)
     meta = {"format": 1, "id": _pack_id(_title(root, src)), "version": "1.0.0", "title": _title(root, src),
@@ -83,9 +83,22 @@ class _Reader:
         self.ids: set[str] = set()
 
     def unit(self, unit_id: str, title: str, leaves: list[tuple[str, str | None]]) -> UnitSource:
-        """A unit of the lessons made from (resource id, item title) pairs."""
-        lessons = [path for ref, label in leaves if (path := self._lesson(ref, label))]
-        return UnitSource(_unique(slugify_id(unit_id) or "unit", set()), title[:200] or "Unit", lessons)
+        """A unit of the lessons and practice made from (resource id, item title) pairs."""
+        lessons, practice = [], []
+        for ref, label in leaves:
+            resource = self.resources.get(ref)
+            kind = resource.get("type", "") if resource is not None else ""
+            if "imsqti_item_xmlv2p1" in kind:
+                href = _href(resource.get("href") or _first_file(resource))
+                if href and (self.src / href).is_file():
+                    practice.append(PracticeSource(href, format="qti21"))
+                else:
+                    self._skip(label or ref, "the question file is missing from the package")
+            elif "imsqti_test_xmlv2p1" in kind:
+                self._skip(_href(resource.get("href")) or ref, "an assessment test: its questions come in one by one")
+            elif path := self._lesson(ref, label):
+                lessons.append(path)
+        return UnitSource(_unique(slugify_id(unit_id) or "unit", set()), title[:200] or "Unit", lessons, practice)
 
     def _lesson(self, ref: str | None, label: str | None) -> str | None:
         resource = self.resources.get(ref)

@@ -23,6 +23,8 @@ from server.content.quiz.aiken import read_aiken
 from server.content.quiz.detect import quiz_format_for
 from server.content.quiz.gift import read_gift
 from server.content.quiz.items import ID_PATTERN, Reading, slugify_id, validate_items
+from server.content.quiz.qti import read_qti_item
+from server.content.packs.xml_safe import parse_xml_text
 
 PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
 IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()(<[^>]*>|[^)\s]+)")
@@ -54,6 +56,9 @@ class PracticeReader:
     def _read(self, practice: PracticeSource, text: str) -> Reading:
         fmt = practice.format or PRACTICE_FORMATS.get(Path(practice.file).suffix.lower())
         fmt = fmt or quiz_format_for(practice.file, text)
+        if fmt == "qti21":
+            text = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))  # already decoded text
+            return read_qti_item(parse_xml_text(text, practice.file), practice.file)
         if fmt not in ("gift", "aiken", "yaml"):
             raise PackError("this file is not GIFT, Aiken or YAML practice; if it is, say which with "
                             "format: gift, aiken or yaml", practice.file)

@@ -33,6 +33,18 @@ def parse_xml_file(path: Path, name: str):
         raise PackError(f"this is not well-formed XML ({err})", name) from None
 
 
+def parse_xml_text(text: str, name: str):
+    """The root element of XML text (as `parse_xml_file`)."""
+    try:
+        return fromstring(text.removeprefix("\ufeff").encode("utf-8"), forbid_dtd=False, forbid_entities=True,
+                          forbid_external=True)
+    except DefusedXmlException:
+        raise PackError("the XML declares entities or points outside itself; Lantern never expands "
+                        "or fetches them, so this file is refused", name) from None
+    except (ParseError, ValueError) as err:
+        raise PackError(f"this is not well-formed XML ({err})", name) from None
+
+
 def local(tag) -> str:
     """An element's name without its namespace."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
