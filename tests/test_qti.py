@@ -103,3 +103,32 @@ def test_a_package_whose_items_all_need_a_pointer_is_refused(corpus, tmp_path):
     run = CliRunner().invoke(main, ["pack", "build", str(folder), "-o", str(out)])
     assert run.exit_code != 0 and "nothing in this source could become a lesson or a practice question" in run.output
     assert "hotspotInteraction needs a pointer device or JavaScript" in run.output and not out.exists()
+
+
+def _qti12_package(corpus: Path, folder: Path) -> Path:
+    folder.mkdir()
+    source = corpus / "quizzes/pyslet-qti/data_imsqtiv1p2p1/input"
+    for path in sorted(source.glob("*.xml")) + sorted(source.glob("*.dtd")):
+        shutil.copy(path, folder / path.name)
+    resources = "".join(f'<resource identifier="r{n}" type="imsqti_xmlv1p2/imscc_xmlv1p1/assessment" '
+                        f'href="{path.name}"><file href="{path.name}"/></resource>'
+                        for n, path in enumerate(sorted(source.glob("*.xml"))))
+    (folder / "imsmanifest.xml").write_text(
+        '<manifest xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1" identifier="m"><organizations/>'
+        f"<resources>{resources}</resources></manifest>", encoding="utf-8")
+    return folder
+
+
+def test_qti12_items_in_a_cartridge_become_practice(corpus, tmp_path):
+    built = build_pack(_qti12_package(corpus, tmp_path / "qti12"), tmp_path / "q12.lantern")
+    assert built.manifest.item_count == 11  # of 17 items: hotspots, xy, several blanks and empty ones are left out
+    items = {item["title"]: item for unit in built.manifest.units for item in unit.items}
+    assert items["Standard Multiple Choice Item"]["kind"] == "single"
+    chain = items["Standard Multiple Choice Item"]
+    assert [a["weight"] for a in chain["answers"]] == [0.0, 1.0, 0.0, 0.0, 0.0]  # B is right
+    multiple = items["Simple Multiple Response Item"]
+    assert multiple["kind"] == "multiple" and sum(a["weight"] > 0 for a in multiple["answers"]) == 3
+    right = [str(n) for n, a in enumerate(multiple["answers"]) if a["weight"] > 0]
+    assert grade(multiple, {"answer": right[:2]}).parts == (2, 3)
+    reasons = [reason for row in built.report for reason in row["skipped"]]
+    assert sum("render_hotspot" in r for r in reasons) == 3

@@ -88,10 +88,10 @@ class _Reader:
         for ref, label in leaves:
             resource = self.resources.get(ref)
             kind = resource.get("type", "") if resource is not None else ""
-            if "imsqti_item_xmlv2p1" in kind:
+            if "imsqti_item_xmlv2p1" in kind or "imsqti_xmlv1p2" in kind:
                 href = _href(resource.get("href") or _first_file(resource))
                 if href and (self.src / href).is_file():
-                    practice.append(PracticeSource(href, format="qti21"))
+                    practice.append(PracticeSource(href, format="qti21" if "v2p1" in kind else "qti12"))
                 else:
                     self._skip(label or ref, "the question file is missing from the package")
             elif "imsqti_test_xmlv2p1" in kind:
@@ -117,7 +117,7 @@ class _Reader:
         except PackError as err:  # a broken description file loses its own lesson only
             self._skip(err.path or name, err.reason)
             return None
-        reason = ("QTI quizzes are not imported yet" if "qti" in kind else
+        reason = ("this QTI version is not read" if "qti" in kind else
                   "LMS settings, not course content" if "learning-application-resource" in kind else
                   f"a file ({Path(href or 'x').suffix or 'no suffix'}), not a web page" if kind == "webcontent"
                   else f"resource type {kind or '(none)'} is not read")

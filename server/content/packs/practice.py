@@ -24,6 +24,7 @@ from server.content.quiz.detect import quiz_format_for
 from server.content.quiz.gift import read_gift
 from server.content.quiz.items import ID_PATTERN, Reading, slugify_id, validate_items
 from server.content.quiz.qti import read_qti_item
+from server.content.quiz.qti12 import read_qti12
 from server.content.packs.xml_safe import parse_xml_text
 
 PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
@@ -56,9 +57,13 @@ class PracticeReader:
     def _read(self, practice: PracticeSource, text: str) -> Reading:
         fmt = practice.format or PRACTICE_FORMATS.get(Path(practice.file).suffix.lower())
         fmt = fmt or quiz_format_for(practice.file, text)
-        if fmt == "qti21":
+        if fmt in ("qti21", "qti12"):
             text = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))  # already decoded text
-            return read_qti_item(parse_xml_text(text, practice.file), practice.file)
+            try:
+                root = parse_xml_text(text, practice.file)
+            except PackError as err:  # a broken question file in a package loses only its questions
+                return Reading([], [(1, err.reason, "")])
+            return (read_qti_item if fmt == "qti21" else read_qti12)(root, practice.file)
         if fmt not in ("gift", "aiken", "yaml"):
             raise PackError("this file is not GIFT, Aiken or YAML practice; if it is, say which with "
                             "format: gift, aiken or yaml", practice.file)
