@@ -132,3 +132,15 @@ def test_qti12_items_in_a_cartridge_become_practice(corpus, tmp_path):
     assert grade(multiple, {"answer": right[:2]}).parts == (2, 3)
     reasons = [reason for row in built.report for reason in row["skipped"]]
     assert sum("render_hotspot" in r for r in reasons) == 3
+
+
+def test_images_in_item_bodies_are_packed_and_served(corpus, tmp_path, library):
+    from server.content.packs.install import import_pack
+    from server.models import Item
+
+    built = build_pack(corpus / QTIWORKS / "packages" / "Aardvark-cannon.zip", tmp_path / "cannon.lantern")
+    [item] = [item for unit in built.manifest.units for item in unit.items]
+    assert 'src="cannon-dynamicpng.png"' in item["prompt"]
+    import_pack(built.path, library, progress=lambda _: None)
+    html = Item.select().where(Item.item_id == item["id"]).get().data["prompt_html"]
+    assert '<img src="/media/' in html and 'src="cannon-dynamicpng.png"' not in html

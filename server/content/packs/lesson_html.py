@@ -151,9 +151,9 @@ def shape_lesson(state: StateCore) -> None:
             _resolve_resources(token.children or [], context)
             for child in token.children or []:
                 if child.type == "html_inline":
-                    child.content = resolve_raw_images(child.content, context, _img_tag, context.labels["missing"])
+                    child.content = resolve_raw_images(child.content, context, img_tag, context.labels["missing"])
         elif token.type == "html_block":
-            token.content = resolve_raw_images(token.content, context, _img_tag, context.labels["missing"])
+            token.content = resolve_raw_images(token.content, context, img_tag, context.labels["missing"])
     _mark_figures(tokens)
     _close_heading_gaps(tokens, context)
     state.tokens = tokens
@@ -377,7 +377,8 @@ def _render_code(self, tokens, idx, options, env) -> str:
     return pre + "\n"
 
 
-def _img_tag(asset, alt: str) -> str:
+def img_tag(asset, alt: str) -> str:
+    """The `<img>` of a packed image: its phone-sized variants, size, lazy loading."""
     attributes = [("src", asset.url), ("alt", alt), ("loading", "lazy"), ("decoding", "async")]
     attributes += [(name, str(value)) for name in ("width", "height")
                    if isinstance(value := getattr(asset, name, None), int) and value > 0]
@@ -407,7 +408,7 @@ def _render_image(self, tokens, idx, options, env) -> str:
         kind = meta["show"]
         label = meta["alt"] or _labels(env)[kind]
         return f"{_media_open(kind, meta['asset'], label)}{escapeHtml(label)}</a></{kind}>"
-    img = _img_tag(meta["asset"], meta["alt"])
+    img = img_tag(meta["asset"], meta["alt"])
     if meta.get("figure"):
         caption = self.renderInline(tokens[idx].children or [], options, env)
         return f"<figure>{img}<figcaption>{caption}</figcaption></figure>\n"

@@ -12,12 +12,14 @@ Decisions:
 * With `skills_from_categories`, a GIFT `$CATEGORY` makes a skill (`a/b/c` → id `a-b-c`, title `c`);
   questions outside any category keep the file's skill.
 """
+import html
 import re
 from pathlib import Path
 
 import yaml
 
 from server.errors import PackError, QuizFormatError
+from server.content.packs.raw_html import SCHEME
 from server.content.packs.spec import PracticeSource
 from server.content.quiz.aiken import read_aiken
 from server.content.quiz.detect import quiz_format_for
@@ -29,6 +31,7 @@ from server.content.packs.xml_safe import parse_xml_text
 
 PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
 IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()(<[^>]*>|[^)\s]+)")
+IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)("([^"]*)"|'([^']*)')""", re.I)
 CATEGORY_TAG = "category:"
 
 
@@ -139,6 +142,8 @@ def _yaml_items(text: str, path: str) -> list:
 
 def _rewrite_images(collector, base: str, item: dict) -> None:
     """Make image links in an item's texts relative to the pack root, and include the files."""
+    is_html = item.get("format") in ("html", "moodle")
+
     def fix(text):
         if not isinstance(text, str):
             return text
@@ -147,7 +152,15 @@ def _rewrite_images(collector, base: str, item: dict) -> None:
             href = match.group(2).strip("<>")
             found = collector.use(base, href, "image")
             return match.group(1) + (found or href)
-        return IMAGE_LINK.sub(swap, text)
+
+        def swap_src(match):  # <img src="…"> in HTML texts (QTI, GIFT [html]): a pack path too
+            href = html.unescape(match.group(3) or match.group(4) or "")
+            if not href or SCHEME.match(href):
+                return match.group(0)
+            found = collector.use(base, href, "image")
+            return f'{match.group(1)}"{html.escape(found or href)}"'
+        text = IMAGE_LINK.sub(swap, text)
+        return IMG_SRC.sub(swap_src, text) if is_html else text
 
     for key in ("prompt", "solution", "feedback"):
         item[key] = fix(item.get(key))

@@ -14,7 +14,7 @@ from server.content.packs.images import is_raster, prepare_image
 from server.content.packs.paths import fragment_of, resolve_href
 from markupsafe import escape
 
-from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_html,
+from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_item_html,
                                  split_front_matter)
 from server.content.packs.verify import OpenedPack
 
@@ -144,7 +144,7 @@ def format_item_text(text: str | None, fmt: str, resolve_asset=lambda href: None
     if fmt == "markdown":
         return render_lesson(text, resolve_asset=resolve_asset).html
     if fmt in ("html", "moodle"):
-        return sanitize_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text)
+        return sanitize_item_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text, resolve_asset)
     return str(escape(text)).replace("\n", "<br>\n")
 
 

@@ -14,8 +14,8 @@ interaction that needs a pointer or JavaScript (hotspot, graphic*, selectPoint, 
 drawing, slider, media, upload, custom) and the kinds Lantern has no item for yet (order, gapMatch,
 hottext) are left out, each with its reason, so the import report counts them.
 
-Decisions: the item body is kept as HTML (format "html", sanitized at import like any item text);
-MathML and images inside it are not carried yet (the sanitizer drops `<math>`), and the report says so.
+Decisions: the item body is kept as HTML (format "html", sanitized at import like any item text, its
+local images packed by the build); MathML is not carried yet (the sanitizer drops `<math>`).
 """
 import re
 from xml.etree.ElementTree import tostring
