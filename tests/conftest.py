@@ -7,7 +7,17 @@ import pytest
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def _find_corpus() -> Path:
+    """../shared/corpus beside the checkout (or beside a worktree's folder), or LANTERN_CORPUS."""
+    if os.environ.get("LANTERN_CORPUS"):
+        return Path(os.environ["LANTERN_CORPUS"])
+    candidates = [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CORPUS = _find_corpus()
 
 # Hypothesis: the suite (and CI) runs the `ci` profile, derandomized: the same examples on every run, so a
 # red build is reproducible and a green one is not luck. The longer search is its own command (README):

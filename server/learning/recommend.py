@@ -33,7 +33,10 @@ def suggest(learner: Account, limit: int = 3) -> list[Suggestion]:
     finished = {(r.pack_id, r.lesson_id) for r in LessonProgress.select().where(
         (LessonProgress.learner_id == learner.id) & LessonProgress.finished_at.is_null(False))}
     pools = [_assigned(learner, finished, statuses), _refreshes(statuses), _reviews(statuses), _continuing(statuses),
-             _next_steps(statuses, packs, finished), _keep_fresh(statuses), _interests(learner, packs, finished)]
+             _next_steps(statuses, packs, finished)]
+    if not any(pools[1:]):  # nothing left to learn or review: practice that keeps mastered skills fresh
+        pools.append(_keep_fresh(statuses))
+    pools.append(_interests(learner, packs, finished))
     chosen: list[Suggestion] = []
     for pool in pools:  # one of each kind first, so the learner has a real choice
         if pool and len(chosen) < limit:
