@@ -6,15 +6,9 @@ from server.people import auth
 from server.learning import profiles
 from server.errors import InvalidInput
 from server.web.access import allow, clear_session_cookie, set_session_cookie
+from server.web.redirects import safe_redirect_target
 
 bp = Blueprint("account", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
 
 
 @bp.get("/signin")
@@ -36,7 +30,7 @@ def signin_post():
         return render_template("account/signin.html", username=request.form.get("username", ""),
                                next=request.form.get("next", ""), error=localized(err),
                                classes=profiles.classes_for_signin()), 400
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_redirect_target(request.form.get("next")))
     set_session_cookie(response, auth.start_session(account))
     return response
 
