@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from server.errors import CaptionError
 from server.content.packs.captions import Cue, format_timestamp, parse_webvtt, transcript_from_cues
 
+from tests.conftest import examples
+
 VTTJS = Path("captions/mozilla-vtt.js-tests")
 NODE_WEBVTT = Path("captions/node-webvtt/test/data")
 MDN_SUBTITLES = Path("captions/mdn-learning-area-media/html/multimedia-and-embedding/tasks/"
@@ -261,7 +263,7 @@ VTT_LINES = st.sampled_from([
 ])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(), st.lists(st.one_of(VTT_LINES, st.text(max_size=8))).map("\n".join),
                  st.lists(VTT_LINES).map(lambda lines: "WEBVTT\n\n" + "\n".join(lines))))
 def test_parse_raises_only_caption_error(text):

@@ -10,6 +10,8 @@ from server.errors import QuizFormatError
 from server.content.quiz.gift import parse_gift
 from server.content.quiz.items import validate_items
 
+from tests.conftest import examples
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes"
 PEGJS = CORPUS / "gift-grammar-pegjs" / "tests" / "questions"
 IDE = CORPUS / "gift-parser-ide" / "tests" / "mocks" / "main"
@@ -385,7 +387,7 @@ GIFT_PIECES = st.sampled_from(["{", "}", "=", "~", "#", "####", "::", ":", "->",
                                "1", "..", "3.5", "*", "a", "Q?", "\r\n", "\ufeff", "[[blank]]"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(GIFT_PIECES, st.text(max_size=5)), max_size=40).map("".join))
 def test_any_text_parses_or_raises_quiz_format_error(text):
     try:

@@ -16,11 +16,11 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 16 * 1024**2
 
-PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
-SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}\Z")
+LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")
+SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?\Z")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
+SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
 
