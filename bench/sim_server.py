@@ -114,12 +114,18 @@ class ServerPolicy:
 
     def answered(self, st: dict, item: TruthItem, correct: bool, retry: bool) -> None:
         """Post the answer as the practice page would (a retry through question_for_item's new attempt)."""
+        from server.errors import LanternError
         from server.learning import practice
 
         learner_id = st["account"].id
         attempt = st["attempt"]
         if retry:
-            attempt = practice.question_for_item(learner_id, self.pack_id, item.item_id).attempt_id
+            try:
+                attempt = practice.question_for_item(learner_id, self.pack_id, item.item_id).attempt_id
+            except LanternError:  # the miss put a prerequisite back to refresh: the page offers that instead
+                st["states"] = self._states(st)
+                return
+
         form = response_for(self.graph.items[item.item_id], correct)
         practice.record_answer(learner_id, self.pack_id, item.item_id, attempt, form)
         st["states"] = self._states(st)

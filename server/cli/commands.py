@@ -57,6 +57,9 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_lim
     from server.web.request_log import setup_logging
 
     setup_logging(config["DATA_DIR"])  # one line per request in DATA/logs/lantern.log, no personal data
+    from server.device.maintenance import DailySweep
+
+    DailySweep(config["DATA_DIR"]).start()  # orphan upload files, once a day
     if role == "school":
         from server.device.auto_backup import DailyBackup
         from sync.agent import SyncAgent

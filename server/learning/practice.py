@@ -34,6 +34,7 @@ class SkillStatus:
     p_known: float = mastery.P_START  # the model's chance that the learner knows the skill now
     to_refresh: tuple[str, ...] = ()  # of `missing`, the ones mastered before and now to refresh
     weak_evidence: str = ""  # "truefalse" when every question is true/false, "one_item" when there is one
+    first_missing: str = ""  # the id of the first prerequisite to master or refresh (when locked)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
         out.append(SkillStatus(pack.pack_id, skill.skill_id, skill.title, _state_name(state, missing, now),
                                state.attempts if state else 0, _needed(state, skill, facts, p_known),
                                mastery.describe_rule(skill.rule), tuple(titles[p] for p in missing),
-                               skill.item_count, round(p_known, 3), refresh, skill.weak_evidence))
+                               skill.item_count, round(p_known, 3), refresh, skill.weak_evidence,
+                               missing[0] if missing else ""))
     return out
 
 

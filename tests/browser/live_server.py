@@ -1,6 +1,6 @@
 """Run the real Lantern app under waitress on 127.0.0.1, on a demo data folder, for the browser tests.
 
-    python tests/browser/live_server.py DATA_DIR
+    python tests/browser/live_server.py DATA_DIR [PACK ...]
 
 Prints `LISTENING http://127.0.0.1:PORT/` once it accepts connections (the port is chosen by the
 system), then serves until it is terminated. A subprocess keeps the app's database handle apart
@@ -45,17 +45,29 @@ def import_fixtures(config: dict) -> None:
             import_pack(built.path, library, progress=lambda _: None)
 
 
-def main(data_dir: str) -> None:
-    """Create the demo school in DATA_DIR and serve it on an ephemeral loopback port."""
+def main(data_dir: str, *packs: str) -> None:
+    """Create the demo school in DATA_DIR (plus PACKs) and serve it on an ephemeral loopback port."""
     config = load_config(data_dir, DEMO=True)
     app = create_app(config)  # opens the database and applies migrations
     ensure_demo(config)
     import_fixtures(config)
+    if packs:
+        _import(config, packs)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="Lantern",
                                     clear_untrusted_proxy_headers=True)
     print(f"LISTENING http://127.0.0.1:{server.effective_port}/", flush=True)
     server.run()
 
 
+def _import(config, packs) -> None:
+    from server.content.packs.install import Library, import_pack
+    from server.db import database
+
+    with database.connection_context():
+        library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
+        for pack in packs:
+            import_pack(Path(pack), library, progress=lambda _: None)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -14,8 +14,8 @@ from server.content.packs.images import is_raster, prepare_image
 from server.content.packs.paths import fragment_of, resolve_href
 from markupsafe import escape
 
-from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_item_html,
-                                 split_front_matter)
+from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_html,
+                                         sanitize_item_html, split_front_matter, visible_text)
 from server.content.packs.verify import OpenedPack
 
 log = logging.getLogger(__name__)
@@ -163,9 +163,19 @@ def _prepare_item(item: dict, assets: dict[str, AssetRef]) -> dict:
     data["hints_html"] = [html(h) for h in item.get("hints", [])]
     data["solution_html"] = html(item.get("solution"))
     data["feedback_html"] = html(item.get("feedback"))
-    for answer in data.get("answers", []):
+    for n, answer in enumerate(data.get("answers", []), start=1):
         if "text" in answer:
-            answer["text_html"] = inline(str(answer["text"]))
+            answer["text_html"] = _shown_option(inline(str(answer["text"])), item["id"], n)
         if answer.get("feedback"):
             answer["feedback_html"] = inline(answer["feedback"])
     return data
+
+
+def _shown_option(html: str, item_id: str, n: int) -> str:
+    """An answer option's sanitized HTML; one that sanitizes to nothing cannot be shown, so it is refused.
+
+    Decisions: the page shows only this sanitized HTML, never the pack's text; an option whose text was all
+    markup (`<meta …>`, `<textarea>`) would be an empty choice, so the import stops and names the item."""
+    if visible_text(html) or "<img" in html:
+        return html
+    raise PackError(f"item '{item_id}': answer {n} shows nothing once unsafe markup is removed")
