@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/memory.py
 
 from bench import fixtures  # noqa: E402
 from bench.answer_storm import run_storm  # noqa: E402
-from bench.server_process import start_server, status_field  # noqa: E402
+from bench.server_process import start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 IDLE_SECONDS = 2.0
@@ -39,11 +39,11 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
     server = start_server(data, data / "server.log")
     try:
         time.sleep(IDLE_SECONDS)
-        idle = status_field(server.pid, "VmRSS")
+        idle = server.rss_kib()
         result = run_storm(server.base_url, plan, seconds, think=think, ramp=ramp)
-        end, peak = status_field(server.pid, "VmRSS"), status_field(server.pid, "VmHWM")
+        end, peak = server.rss_kib(), server.peak_rss_kib()
         time.sleep(IDLE_SECONDS)
-        after = status_field(server.pid, "VmRSS")
+        after = server.rss_kib()
     finally:
         server.stop()
     tally = result.tally

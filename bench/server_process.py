@@ -67,29 +67,47 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
+            # The port listens before the workers are ready (it is bound first): a request may wait a while.
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
             try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return time.perf_counter() - self.started
-                conn.close()
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(poll)
         raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.log_tail()}")
 
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: the workers under `--workers N` (N > 1), else the server itself."""
+        try:
+            children = [int(p) for p in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        except OSError:
+            children = []
+        return children or [self.pid]
+
     def peak_rss_kib(self) -> int | None:
-        """The process's peak resident set (VmHWM), in KiB, while it is alive."""
-        return status_field(self.pid, "VmHWM")
+        """The peak resident set (VmHWM) of the largest serving process, in KiB (a per-worker figure)."""
+        values = [v for v in (status_field(pid, "VmHWM") for pid in self.worker_pids()) if v]
+        return max(values) if values else None
+
+    def rss_kib(self) -> int | None:
+        """The resident set (VmRSS) of the largest serving process now, in KiB (a per-worker figure)."""
+        values = [v for v in (status_field(pid, "VmRSS") for pid in self.worker_pids()) if v]
+        return max(values) if values else None
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time used so far."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time used so far by the server and its workers."""
+        total = None
+        for pid in {self.pid, *self.worker_pids()}:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self, timeout: float = 15.0) -> int:
         """Stop it as an operator would (Ctrl-C), killing it if it does not go."""
