@@ -5,6 +5,9 @@ WAL journal, foreign keys on, a busy timeout, every transaction `BEGIN IMMEDIATE
 (no lock upgrades, so no "database is locked" storms), and synchronous=FULL so a
 commit that returned is on the card. PostgreSQL is selected by a postgres:// URL.
 """
+import threading
+from typing import Callable
+
 from flask import g
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect as connect_url
@@ -80,3 +83,49 @@ def _rollback_and_close() -> None:
     finally:
         database.obj._state.transactions.clear()
         database.close()
+
+
+class QueryShape:
+    """A query on a hot path whose SQL text peewee builds once per database, then runs with new values.
+
+    Decisions: building a query (expressions, joins, quoting) cost more CPU than SQLite spent running it
+    (58 % of a request's time was peewee compiling SQL, bench/profile_requests.py). `build(*placeholders)`
+    is called once with unique marker strings; the SQL text and where each marker landed among the parameters
+    are kept, and `execute(*values)` passes the new values in those places. Values must already be in their
+    database form (the field's `db_value`), since no field converts them any more.
+    """
+
+    def __init__(self, build: Callable):
+        self.build = build
+        self._compiled: dict = {}  # database class -> (sql, [argument index or ("const", value)])
+        self._lock = threading.Lock()
+
+    def _compile(self):
+        kind = type(database.obj)
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            markers = [f"\x00lantern-arg-{n}\x00" for n in range(self.build.__code__.co_argcount)]
+            sql, params = self.build(*markers).sql()
+            slots = [markers.index(p) if p in markers else ("const", p) for p in params]
+            assert sorted(s for s in slots if isinstance(s, int)) == list(range(len(markers))), \
+                "every argument of a query shape must be used exactly once"
+            with self._lock:
+                compiled = self._compiled.setdefault(kind, (sql, slots))
+        return compiled
+
+    def execute(self, *values):
+        """Run the query with these values; the database cursor."""
+        sql, slots = self._compile()
+        params = [values[s] if isinstance(s, int) else s[1] for s in slots]
+        return database.execute_sql(sql, params)
+
+
+def rows_to_model(model, cursor, fields) -> list:
+    """Instances of `model` from rows of `fields` (as peewee would make them, but without its cursor wrapper)."""
+    converters = [(f.name, f.python_value) for f in fields]
+    made = []
+    for row in cursor:
+        instance = model(__no_default__=1, **{name: convert(value) for (name, convert), value in zip(converters, row)})
+        instance._dirty.clear()
+        made.append(instance)
+    return made

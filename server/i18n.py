@@ -8,7 +8,7 @@ Pack content keeps its own `lang`: only the interface around it is translated.
 """
 from contextlib import contextmanager
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 
 # Each language's name in itself, in the order the switcher shows them.
@@ -102,8 +102,15 @@ def select_locale() -> str:
 
 
 def _school_language() -> str:
+    """The school's language; read once per app once the school exists (setup names it, nothing changes it)."""
     from server.models import School  # models need a bound database; this runs only inside a request
 
+    known = current_app.extensions.get("lantern_school_language")
+    if known:
+        return known
     school = School.select().where(~School.deleted).first()
     language = (school.language or "").split("-")[0] if school else ""
-    return language if language in LANGUAGES else "en"
+    language = language if language in LANGUAGES else "en"
+    if school is not None:
+        current_app.extensions["lantern_school_language"] = language
+    return language
