@@ -1,0 +1,204 @@
+"""The signed-in lesson page against the stack's floor, in one run: requests/s of Lantern's lesson page (a
+learner signed in) and of a bare Flask + Jinja2 page that selects 20 rows from SQLite, both under waitress
+on the same pinned core, driven by the same keep-alive load. Also /healthz and the sign-in page.
+
+    python -m bench.lesson_floor [--seconds 10] [--connections 16] [--workers 1] [--pi-model pi4]
+
+The servers run pinned to CPU 0 (taskset) and the load on the other CPUs when there are any; with
+--pi-model they run under ../shared/tools/pi-core (a Pi-class CPU quota). Asserts nothing about speed.
+"""
+import argparse
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import server_process  # noqa: E402
+from bench.answer_storm import prepare_school  # noqa: E402
+from bench.server_process import HOST, free_port  # noqa: E402
+from bench.tables import format_table  # noqa: E402
+
+LESSON = "/packs/fractions/lessons/what-is-a-fraction"
+PI_CORE = REPO.parent / "shared" / "tools" / "pi-core"
+FLOOR_APP = textwrap.dedent('''
+    import sqlite3, sys, threading
+    from flask import Flask, render_template_string
+    import waitress
+    db_path, port = sys.argv[1], int(sys.argv[2])
+    local = threading.local()
+    PAGE = """<!doctype html><html lang="en"><head><title>{{ title }}</title></head><body><main><h1>{{ title }}</h1>
+    <ul>{% for r in rows %}<li><a href="/l/{{ r[0] }}">{{ r[1] }}</a> {{ r[2] }}</li>{% endfor %}</ul></main></body></html>"""
+    app = Flask(__name__)
+    @app.get("/floor")
+    def floor():
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = sqlite3.connect(db_path)
+        rows = conn.execute("SELECT lesson_id, title, position FROM lesson ORDER BY id LIMIT 20").fetchall()
+        return render_template_string(PAGE, title="Floor", rows=rows)
+    waitress.serve(app, host="127.0.0.1", port=port, threads=6, _quiet=True)
+''')
+
+
+def _wrapped(command: list[str], pi_model: str | None, cores: int) -> list[str]:
+    if pi_model:
+        return [str(PI_CORE), "--model", pi_model, "--cores", str(cores), "--", *command]
+    return server_process.pinned(command)
+
+
+def load(port: int, path: str, seconds: float, connections: int, cookie: str = "") -> dict:
+    """Keep-alive GETs of one path from `connections` threads for `seconds`: requests/s and errors."""
+    request = (f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept-Language: en\r\n"
+               + (f"Cookie: {cookie}\r\n" if cookie else "") + "\r\n").encode()
+    counts, errors, latencies = [0] * connections, [0] * connections, [[] for _ in range(connections)]
+    deadline = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        sock = None
+        while time.monotonic() < deadline:
+            try:
+                if sock is None:
+                    sock = socket.create_connection((HOST, port), timeout=30)
+                started = time.perf_counter()
+                sock.sendall(request)
+                if _read_response(sock) != 200:
+                    errors[n] += 1
+                counts[n] += 1
+                latencies[n].append(time.perf_counter() - started)
+            except OSError:
+                errors[n] += 1
+                sock = None
+        if sock is not None:
+            sock.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - started
+    ordered = sorted(x for values in latencies for x in values)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))] * 1000 if ordered else None
+    return {"rps": sum(counts) / took, "errors": sum(errors), "p95_ms": p95}
+
+
+def _read_response(sock) -> int:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    status = int(head.split(b" ", 2)[1])
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        body += chunk
+    return status
+
+
+def _session_cookie(port: int) -> str:
+    """Sign amina in through the real form; the session cookie."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://{HOST}:{port}/signin", timeout=30).read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    opener.open(f"http://{HOST}:{port}/signin", urllib.parse.urlencode(
+        {"username": "amina", "password": "1234", "csrf": csrf}).encode(), timeout=60).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar if c.name == "lantern_session")
+
+
+def _wait(port: int, path: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection((HOST, port), timeout=5) as sock:
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                if _read_response(sock) == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server not ready")
+
+
+def bench(quick: bool = False, seconds: float | None = None, connections: int = 16, workers: int = 1,
+          pi_model: str | None = None) -> list[tuple[str, str]]:
+    """Figures for bench.run: lesson page, floor page, their ratio, /healthz, sign-in page."""
+    seconds = seconds or (3.0 if quick else 10.0)
+    with tempfile.TemporaryDirectory(prefix="lantern-floor-") as tmp:
+        data = Path(tmp) / "data"
+        prepare_school(data, learners=0)
+        port, floor_port = free_port(), free_port()
+        lantern = subprocess.Popen(_wrapped(server_process.lantern_command() + [
+            "serve", "--data", str(data), "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            pi_model, workers), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        floor = subprocess.Popen(_wrapped([sys.executable, "-c", FLOOR_APP, str(data / "lantern.db"),
+                                           str(floor_port)], pi_model, 1),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait(port, "/healthz", lantern)
+            _wait(floor_port, "/floor", floor)
+            cookie = _session_cookie(port)
+            for warm in (LESSON, "/signin", "/healthz"):
+                load(port, warm, 1.0, 2, cookie)
+            load(floor_port, "/floor", 1.0, 2)
+            lesson = load(port, LESSON, seconds, connections, cookie)
+            floor_page = load(floor_port, "/floor", seconds, connections)
+            health = load(port, "/healthz", seconds / 2, connections)
+            signin = load(port, "/signin", seconds / 2, connections)
+        finally:
+            for proc in (lantern, floor):
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    where = f"{pi_model}-class, {workers} worker(s)" if pi_model else f"{workers} worker(s), pinned {server_process.CPU_PIN}"
+    return [
+        (f"signed-in lesson page req/s ({where})", f"{lesson['rps']:,.0f} (p95 {lesson['p95_ms']:.0f} ms, "
+                                                   f"{lesson['errors']} errors)"),
+        ("Jinja2 + SQLite floor page req/s (1 process)", f"{floor_page['rps']:,.0f} ({floor_page['errors']} errors)"),
+        ("floor / lesson page", f"{floor_page['rps'] / max(lesson['rps'], 1e-9):.2f}x"),
+        ("/healthz req/s", f"{health['rps']:,.0f}"),
+        ("sign-in page req/s", f"{signin['rps']:,.0f}"),
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pi-model", choices=["pi4", "pi5", "pi3", "zero2"])
+    args = parser.parse_args(argv)
+    if not args.pi_model:
+        from bench.run import pin_to_one_core
+
+        print(pin_to_one_core(), file=sys.stderr)
+    figures = bench(seconds=args.seconds, connections=args.connections, workers=args.workers,
+                    pi_model=args.pi_model)
+    print(format_table(["figure", "value"], [list(f) for f in figures], "Lesson page against the floor"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
