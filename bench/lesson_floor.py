@@ -5,10 +5,13 @@ on the same pinned core, driven by the same keep-alive load. Also /healthz and t
     python -m bench.lesson_floor [--seconds 10] [--connections 16] [--workers 1] [--pi-model pi4]
 
 The servers run pinned to CPU 0 (taskset) and the load on the other CPUs when there are any; with
---pi-model they run under ../shared/tools/pi-core (a Pi-class CPU quota). Asserts nothing about speed.
+--pi-model they run under ../shared/tools/pi-core (a Pi-class CPU quota, --workers cores of it for Lantern,
+one core for the floor page). Asserts nothing about speed.
 """
 import argparse
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +31,6 @@ from bench.server_process import HOST, free_port  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 LESSON = "/packs/fractions/lessons/what-is-a-fraction"
-PI_CORE = REPO.parent / "shared" / "tools" / "pi-core"
 FLOOR_APP = textwrap.dedent('''
     import sqlite3, sys, threading
     from flask import Flask, render_template_string
@@ -49,10 +51,27 @@ FLOOR_APP = textwrap.dedent('''
 ''')
 
 
-def _wrapped(command: list[str], pi_model: str | None, cores: int) -> list[str]:
-    if pi_model:
-        return [str(PI_CORE), "--model", pi_model, "--cores", str(cores), "--", *command]
-    return server_process.pinned(command)
+def _start(command: list[str], cores: int) -> subprocess.Popen:
+    """A server under bench.run's pinning or Pi-class quota (`cores` of it), in its own session."""
+    saved = server_process.PI_CORES
+    server_process.PI_CORES = cores
+    try:
+        return subprocess.Popen(server_process.pinned(command), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        server_process.PI_CORES = saved
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    for signum in (signal.SIGINT, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, signum)
+            proc.wait(20)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def load(port: int, path: str, seconds: float, connections: int, cookie: str = "") -> dict:
@@ -140,20 +159,19 @@ def _wait(port: int, path: str, proc: subprocess.Popen, timeout: float = 90) -> 
     raise RuntimeError("server not ready")
 
 
-def bench(quick: bool = False, seconds: float | None = None, connections: int = 16, workers: int = 1,
-          pi_model: str | None = None) -> list[tuple[str, str]]:
+def bench(quick: bool = False, seconds: float | None = None, connections: int = 16,
+          workers: int | None = None) -> list[tuple[str, str]]:
     """Figures for bench.run: lesson page, floor page, their ratio, /healthz, sign-in page."""
     seconds = seconds or (3.0 if quick else 10.0)
+    workers = workers or int(os.environ.get("LANTERN_WORKERS", "1"))
     with tempfile.TemporaryDirectory(prefix="lantern-floor-") as tmp:
         data = Path(tmp) / "data"
         prepare_school(data, learners=0)
         port, floor_port = free_port(), free_port()
-        lantern = subprocess.Popen(_wrapped(server_process.lantern_command() + [
+        lantern = _start(server_process.lantern_command() + [
             "serve", "--data", str(data), "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            pi_model, workers), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        floor = subprocess.Popen(_wrapped([sys.executable, "-c", FLOOR_APP, str(data / "lantern.db"),
-                                           str(floor_port)], pi_model, 1),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server_process.PI_CORES)
+        floor = _start([sys.executable, "-c", FLOOR_APP, str(data / "lantern.db"), str(floor_port)], 1)
         try:
             _wait(port, "/healthz", lantern)
             _wait(floor_port, "/floor", floor)
@@ -167,12 +185,10 @@ def bench(quick: bool = False, seconds: float | None = None, connections: int = 
             signin = load(port, "/signin", seconds / 2, connections)
         finally:
             for proc in (lantern, floor):
-                proc.terminate()
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-    where = f"{pi_model}-class, {workers} worker(s)" if pi_model else f"{workers} worker(s), pinned {server_process.CPU_PIN}"
+                _stop(proc)
+    model = server_process.PI_MODEL
+    where = (f"{model}-class x{server_process.PI_CORES}, {workers} worker(s)" if model
+             else f"{workers} worker(s), CPU {server_process.CPU_PIN or 'any'}")
     return [
         (f"signed-in lesson page req/s ({where})", f"{lesson['rps']:,.0f} (p95 {lesson['p95_ms']:.0f} ms, "
                                                    f"{lesson['errors']} errors)"),
@@ -190,12 +206,13 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--pi-model", choices=["pi4", "pi5", "pi3", "zero2"])
     args = parser.parse_args(argv)
-    if not args.pi_model:
+    if args.pi_model:
+        server_process.PI_MODEL, server_process.PI_CORES = args.pi_model, args.workers
+    else:
         from bench.run import pin_to_one_core
 
         print(pin_to_one_core(), file=sys.stderr)
-    figures = bench(seconds=args.seconds, connections=args.connections, workers=args.workers,
-                    pi_model=args.pi_model)
+    figures = bench(seconds=args.seconds, connections=args.connections, workers=args.workers)
     print(format_table(["figure", "value"], [list(f) for f in figures], "Lesson page against the floor"))
     return 0
 
