@@ -42,17 +42,16 @@ def main(verbose: bool):
               show_default=True, help="Seconds before an idle keep-alive connection is closed.")
 def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, connection_limit, idle_timeout):
     """Run the server under waitress."""
-    from server.device.workers import Supervisor, default_workers, listening_socket
+    from server.device.workers import Supervisor, default_workers, listening_socket, run_in_child
 
     if demo and data_dir is None:
         data_dir = Path("lantern-demo")
     workers = workers or default_workers()
-    config = _open(data_dir, ROLE=role, DEMO=demo, WORKERS=workers, DATA_PREPARED=True)
-    if demo:
-        from server.cli.demo import ensure_demo
-
-        for line in ensure_demo(config):
-            click.echo(line)
+    config = load_config(data_dir or default_data_dir(), ROLE=role, DEMO=demo, WORKERS=workers, DATA_PREPARED=True)
+    if workers == 1:
+        _prepare(data_dir, role, demo)
+    else:  # in a short-lived process, so the supervisor stays small (its workers start from its memory)
+        run_in_child(lambda: _prepare(data_dir, role, demo))
     try:
         sock = listening_socket(host, port)
     except OSError as err:
@@ -65,10 +64,17 @@ def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, conne
     if workers == 1:
         _serve_worker(config, sock, 0, **options)
         return
-    from server.db import database
-
-    database.close()  # no SQLite connection may cross a fork
     sys.exit(Supervisor(workers, lambda index: _serve_worker(config, sock, index, **options)).run())
+
+
+def _prepare(data_dir, role: str, demo: bool) -> None:
+    """Bring the data folder up to date (migrations, leftovers, index) and make the demo school if asked."""
+    config = _open(data_dir, ROLE=role, DEMO=demo)
+    if demo:
+        from server.cli.demo import ensure_demo
+
+        for line in ensure_demo(config):
+            click.echo(line)
 
 
 def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, connection_limit: int,

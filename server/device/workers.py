@@ -56,6 +56,28 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
     return sock
 
 
+def run_in_child(work: Callable[[], None]) -> None:
+    """Run `work` in a forked process and wait for it; exit with its status if it failed. What it loads (the
+    database layer, migrations, the search index) then never weighs on the supervisor."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            work()
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:  # reported here, in the child; the parent exits with its status
+            log.exception("preparing the data folder failed")
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(code if code > 0 else 1)
+
+
 def sibling_pids() -> list[int]:
     """Process ids of every worker of this server (just this process when it has no parent supervisor)."""
     parent = os.getppid()
