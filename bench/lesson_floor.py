@@ -129,6 +129,37 @@ def _read_response(sock) -> int:
     return status
 
 
+def cpu_per_request(requests: int = 300) -> dict[str, float]:
+    """CPU ms per request in this process (Flask test clients, no HTTP), interleaved in rounds so a busy host
+    weighs on both alike: Lantern's signed-in lesson page, and the floor page on the same database."""
+    import sqlite3
+
+    from flask import Flask, render_template_string
+
+    from bench import fixtures
+    from server import create_app
+
+    data = fixtures.demo_copy("floor-cpu")
+    app = create_app(fixtures.open_data(data))
+    lantern = app.test_client()
+    page = lantern.get("/signin").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    lantern.post("/signin", data={"username": "amina", "password": "1234", "csrf": csrf})
+    floor_app, conn = Flask("floor"), sqlite3.connect(data / "lantern.db", check_same_thread=False)
+    template = FLOOR_APP.split('PAGE = """', 1)[1].split('"""', 1)[0]
+    floor_app.add_url_rule("/floor", "floor", lambda: render_template_string(template, title="Floor", rows=conn.execute(
+        "SELECT lesson_id, title, position FROM lesson ORDER BY id LIMIT 20").fetchall()))
+    floor = floor_app.test_client()
+    spent = {"lesson": 0.0, "floor": 0.0}
+    for _ in range(10):
+        for name, client, path in (("lesson", lantern, LESSON), ("floor", floor, "/floor")):
+            started = time.process_time()
+            for _ in range(requests // 10):
+                assert client.get(path, headers={"Accept-Language": "en"}).status_code == 200
+            spent[name] += time.process_time() - started
+    return {name: 1000 * seconds / requests for name, seconds in spent.items()}
+
+
 def _session_cookie(port: int) -> str:
     """Sign amina in through the real form; the session cookie."""
     import http.cookiejar
@@ -189,7 +220,10 @@ def bench(quick: bool = False, seconds: float | None = None, connections: int = 
     model = server_process.PI_MODEL
     where = (f"{model}-class x{server_process.PI_CORES}, {workers} worker(s)" if model
              else f"{workers} worker(s), CPU {server_process.CPU_PIN or 'any'}")
+    cpu = cpu_per_request(100 if quick else 300)
     return [
+        ("in-process CPU per request: lesson page / floor page", f"{cpu['lesson']:.2f} ms / {cpu['floor']:.2f} ms = "
+                                                               f"{cpu['lesson'] / cpu['floor']:.2f}x"),
         (f"signed-in lesson page req/s ({where})", f"{lesson['rps']:,.0f} (p95 {lesson['p95_ms']:.0f} ms, "
                                                    f"{lesson['errors']} errors)"),
         ("Jinja2 + SQLite floor page req/s (1 process)", f"{floor_page['rps']:,.0f} ({floor_page['errors']} errors)"),
