@@ -93,8 +93,10 @@ def load(port: int, path: str, seconds: float, connections: int, cookie: str = "
                     errors[n] += 1
                 counts[n] += 1
                 latencies[n].append(time.perf_counter() - started)
-            except OSError:
+            except (OSError, ValueError, IndexError):
                 errors[n] += 1
+                if sock is not None:
+                    sock.close()
                 sock = None
         if sock is not None:
             sock.close()
@@ -112,21 +114,27 @@ def load(port: int, path: str, seconds: float, connections: int, cookie: str = "
 
 
 def _read_response(sock) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked) off a keep-alive socket; its status."""
     data = b""
     while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
+        data += _recv(sock)
     head, body = data.split(b"\r\n\r\n", 1)
     status = int(head.split(b" ", 2)[1])
-    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        body += chunk
+    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    if length:
+        while len(body) < int(length.group(1)):
+            body += _recv(sock)
+    elif re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):
+        while not body.endswith(b"0\r\n\r\n"):
+            body += _recv(sock)
     return status
+
+
+def _recv(sock) -> bytes:
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise ConnectionError("closed")
+    return chunk
 
 
 def cpu_per_request(requests: int = 300) -> dict[str, float]:
