@@ -42,8 +42,10 @@ def main(verbose: bool):
               show_default=True, help="Seconds before an idle keep-alive connection is closed.")
 def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, connection_limit, idle_timeout):
     """Run the server under waitress."""
+    from server.device.service import tune_memory
     from server.device.workers import Supervisor, default_workers, listening_socket, run_in_child
 
+    tune_memory()  # before anything is allocated: the workers inherit the setting and the heap
     if demo and data_dir is None:
         data_dir = Path("lantern-demo")
     workers = workers or default_workers()
@@ -83,10 +85,9 @@ def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, con
     import waitress
 
     from server import create_app
-    from server.device.service import tune_memory, waitress_options
+    from server.device.service import release_free_memory, waitress_options
     from server.web.request_log import setup_logging
 
-    tune_memory()
     app = create_app({**config, "WORKER": index})
     # One line per request in DATA/logs/lantern.log, marked with the worker's number when there are several.
     setup_logging(config["DATA_DIR"], worker=index if config["WORKERS"] > 1 else None)
@@ -97,6 +98,7 @@ def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, con
         SyncAgent(config["DATA_DIR"], daily_budget=sync_budget).start()
         DailyBackup(config).start()  # a backup a day to a plugged-in USB stick
         logging.getLogger(__name__).info("worker %d runs the once-per-device jobs: sync agent, daily backup", index)
+    release_free_memory()
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/device/service.py.
     # waitress would read (and spool to disk) bodies up to 1 GB before Flask refuses them: a little over the

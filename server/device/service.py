@@ -1,6 +1,7 @@
 """Running Lantern as a system service (systemd): the unit file install.sh --service writes, and the
 waitress settings, descriptor limit and malloc behaviour `lantern serve` uses."""
 import ctypes
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -131,3 +132,14 @@ def raise_descriptor_limit(wanted: int) -> int | None:
         except (ValueError, OSError):
             pass
     return None if soft == resource.RLIM_INFINITY else soft
+
+
+def release_free_memory() -> None:
+    """Give memory freed while starting (migrations, templates, catalogues) back to the system."""
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
