@@ -89,10 +89,14 @@ def load(port: int, path: str, seconds: float, connections: int, cookie: str = "
                     sock = socket.create_connection((HOST, port), timeout=30)
                 started = time.perf_counter()
                 sock.sendall(request)
-                if _read_response(sock) != 200:
+                status, keep_alive = _read_response(sock, with_keep_alive=True)
+                if status != 200:
                     errors[n] += 1
                 counts[n] += 1
                 latencies[n].append(time.perf_counter() - started)
+                if not keep_alive:  # the server closes after this response: a new connection, not an error
+                    sock.close()
+                    sock = None
             except (OSError, ValueError, IndexError):
                 errors[n] += 1
                 if sock is not None:
@@ -113,8 +117,9 @@ def load(port: int, path: str, seconds: float, connections: int, cookie: str = "
     return {"rps": sum(counts) / took, "errors": sum(errors), "p95_ms": p95}
 
 
-def _read_response(sock) -> int:
-    """Read one HTTP/1.1 response (Content-Length or chunked) off a keep-alive socket; its status."""
+def _read_response(sock, with_keep_alive: bool = False):
+    """Read one HTTP/1.1 response (Content-Length or chunked) off a keep-alive socket; its status (and
+    whether the connection stays open)."""
     data = b""
     while b"\r\n\r\n" not in data:
         data += _recv(sock)
@@ -127,7 +132,14 @@ def _read_response(sock) -> int:
     elif re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):
         while not body.endswith(b"0\r\n\r\n"):
             body += _recv(sock)
-    return status
+    else:  # no length: the body ends when the server closes the connection
+        try:
+            while True:
+                body += _recv(sock)
+        except ConnectionError:
+            return (status, False) if with_keep_alive else status
+    keep_alive = not re.search(rb"(?i)\r\nconnection: *close", head)
+    return (status, keep_alive) if with_keep_alive else status
 
 
 def _recv(sock) -> bytes:
