@@ -56,6 +56,16 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
+def _final_path(port: int, path: str) -> str:
+    """Where a GET of `path` ends after redirects (path and query only)."""
+    import urllib.parse
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=60) as response:
+        final = urllib.parse.urlsplit(response.geturl())
+    return final.path + (f"?{final.query}" if final.query else "")
+
+
 def measure(kolibri: Path, tmp: Path, seconds: float, connections: int) -> list[list]:
     """Rows: page, Lantern req/s, Kolibri req/s, ratio."""
     port, k_port = free_port(), free_port()
@@ -71,7 +81,9 @@ def measure(kolibri: Path, tmp: Path, seconds: float, connections: int) -> list[
         _wait(k_port, INFO, k_proc, timeout=900)  # Kolibri migrates its database on first start
         print(f"Kolibri ready after {time.monotonic() - started:.0f} s", file=sys.stderr)
         cookie = _session_cookie(port)
-        pairs = [("sign-in page", (port, "/signin", ""), (k_port, SIGNIN)),
+        signin = _final_path(k_port, SIGNIN)  # Kolibri redirects its sign-in address (to the learner's language)
+        print(f"Kolibri's sign-in page: {signin}", file=sys.stderr)
+        pairs = [("sign-in page", (port, "/signin", ""), (k_port, signin)),
                  ("lesson page / public info API", (port, LESSON, cookie), (k_port, INFO))]
         rows = []
         for name, (lp, lpath, lcookie), (kp, kpath) in pairs:
