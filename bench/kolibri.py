@@ -39,6 +39,16 @@ def install(folder: Path, wheels: Path | None) -> Path | None:
     return folder / "bin" / "kolibri"
 
 
+def provision(kolibri: Path, env: dict) -> None:
+    """Set Kolibri up as a school would (a facility and its admin), so it serves its sign-in page and not the
+    first-run setup wizard."""
+    done = subprocess.run([str(kolibri), "manage", "provisiondevice", "--facility", "Bench school",
+                           "--preset", "formal", "--superusername", "admin", "--superuserpassword", "admin-pass-123",
+                           "--language_id", "en", "--noinput"], env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"provisioning failed: {done.stderr.strip()[-300:]}")
+
+
 def _start(command: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(server_process.pinned(command), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
@@ -72,6 +82,7 @@ def measure(kolibri: Path, tmp: Path, seconds: float, connections: int) -> list[
     data = tmp / "lantern"
     prepare_school(data, learners=0)
     env = {**os.environ, "KOLIBRI_HOME": str(tmp / "kolibri-home"), "KOLIBRI_RUN_MODE": "bench"}
+    provision(kolibri, env)
     k_proc = _start([str(kolibri), "start", "--foreground", "--port", str(k_port)], env)
     l_proc = _start(server_process.lantern_command() + ["serve", "--data", str(data), "--host", HOST,
                                                         "--port", str(port), "--workers", "1"], dict(os.environ))
