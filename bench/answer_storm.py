@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: python bench/answer_storm.py
     sys.path.insert(0, str(REPO))
 
-from bench.server_process import answer_event_ids, locked_lines, start_server, status_field  # noqa: E402
+from bench.server_process import answer_event_ids, locked_lines, start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 from server.learning import mastery  # noqa: E402
 from tests.factories import correct_response, wrong_response  # noqa: E402
@@ -324,11 +324,11 @@ def storm(learners: int = 200, seconds: float = 60.0, think: float = 0.0, max_re
         setup_seconds = time.monotonic() - setup_started
         server = start_server(data_dir, log_path)
         try:
-            machine = {"rss_at_start_kib": status_field(server.pid, "VmRSS"), "load_before": os.getloadavg()[0],
+            machine = {"rss_at_start_kib": server.rss_kib(), "load_before": os.getloadavg()[0],
                        "cpu_before": server.cpu_seconds() or 0.0}
             result = run_storm(server.base_url, plan, seconds, think=think, max_requests=max_requests,
                                seed=seed, ramp=ramp)
-            machine.update(peak_rss_kib=server.peak_rss_kib(), rss_at_end_kib=status_field(server.pid, "VmRSS"),
+            machine.update(peak_rss_kib=server.peak_rss_kib(), rss_at_end_kib=server.rss_kib(),
                            load_after=os.getloadavg()[0],
                            server_cpu=(server.cpu_seconds() or 0.0) - machine.pop("cpu_before"))
         finally:

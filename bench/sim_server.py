@@ -98,15 +98,18 @@ class ServerPolicy:
         from server.learning.recommend import suggest
 
         prefix = f"/practice/{self.pack_id}/"
-        for suggestion in suggest(st["account"]):
-            if suggestion.url.startswith(prefix):
+        suggestions = [s for s in suggest(st["account"]) if s.url.startswith(prefix)]
+        for suggestion in suggestions:  # the learner prefers learning something new to keeping a skill fresh
+            if suggestion.kind != "keep_fresh":
                 return suggestion.url[len(prefix):].split("/")[0]
         remaining = [sid for sid, state in st["states"].items() if state not in MASTERED_STATES + ("locked",)
                      and sid in self._practised]
         due = [sid for sid, state in st["states"].items() if state == "review_due"]
         if review and (remaining or due):  # while learning, a lesson first is a fine suggestion
             st["fallbacks"] += 1
-        return remaining[0] if remaining else None
+        if remaining:
+            return remaining[0]
+        return suggestions[0].url[len(prefix):].split("/")[0] if suggestions else None
 
     def _truth_item(self, item_id: str) -> TruthItem:
         skill = self.graph.skill(self.graph.items[item_id]["skill"])

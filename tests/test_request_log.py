@@ -10,7 +10,7 @@ from server.web.request_log import ACCESS, OncePerInterval, remove_logging, setu
 from tests.conftest import Browser
 from tests.factories import correct_response, form_fields
 
-LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GET|POST|HEAD) (/\S*) (\d{3}) (\d+|-) (\d+ms)$")
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:w\d+ )?(GET|POST|HEAD) (/\S*) (\d{3}) (\d+|-) (\d+ms)$")  # w<n>: the worker
 CLIENT_IP = "192.0.2.77"  # a documentation address, only ever a string in the test client
 
 

@@ -2,6 +2,7 @@
 
 Owns: content packs (build, verify, install, render: `packs/`), quiz formats and grading (`quiz/`), the
 content-addressed blob store (`blobs`), reading installed content for pages (`library`), and full-text search
-(`search`, the only module that imports Whoosh).
+(`search`, the only module that imports Whoosh), and the content generation every worker's caches check
+(`generation`).
 May import: the core (config, db, errors, ids, i18n, identity, storage, models). Nothing about learners.
 """

@@ -34,7 +34,7 @@ def suggest(learner: Account, limit: int = 3) -> list[Suggestion]:
         (LessonProgress.learner_id == learner.id) & LessonProgress.finished_at.is_null(False))}
     pools = [_assigned(learner, finished, statuses), _refreshes(statuses), _reviews(statuses), _continuing(statuses),
              _next_steps(statuses, packs, finished)]
-    if not any(pools[1:]):  # nothing left to learn or review: practice that keeps mastered skills fresh
+    if not any(pools[1:4]):  # nothing to refresh, review or finish: practice keeps mastered skills fresh
         pools.append(_keep_fresh(statuses))
     pools.append(_interests(learner, packs, finished))
     chosen: list[Suggestion] = []

@@ -21,7 +21,7 @@ SETUP_EXEMPT = ("/setup", "/static/", "/healthz", "/media/", "/sync/")
 
 def init_app(app) -> None:
     """Send every page to the setup form until the school exists; hold the job runner."""
-    app.extensions["lantern_jobs"] = JobRunner()
+    app.extensions["lantern_jobs"] = JobRunner(app.config["DATA_DIR"] / "jobs")
 
     @app.before_request
     def _first_run():

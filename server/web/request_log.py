@@ -3,7 +3,9 @@
 A line is `2026-03-02 09:14:05 GET /coach/learner/<learner_id> 200 5123 12ms`: the method, the
 route (ids that name a person replaced by their placeholder; never a query string, a form body, a
 username, a cookie or an address), the status, the bytes sent and the time taken. The file is
-DATA_DIR/logs/lantern.log, kept to 1 MB × 5 files. Warnings from the rest of the server go to the
+DATA_DIR/logs/lantern.log, kept to 1 MB × 5 files. With several workers (`lantern serve --workers N`) each
+line starts with the worker's number (`w2`), and all of them write the one file: a worker takes a lock on
+the file before writing, and one that finds the file rotated by another reopens it. Warnings from the rest of the server go to the
 same file. Waitress's "Task queue depth is N" warning, which comes once per request while a class
 is waiting, is let through at most once a minute.
 
@@ -15,8 +17,10 @@ Decisions: a route's own values (a pack id, a class id) are shown only when the 
 304, or the 303 after an accepted form), i.e. they named something real; any other request may hold
 whatever somebody typed into the address bar (a name, a PIN), so then every part is a placeholder.
 """
+import fcntl
 import logging
 import logging.handlers
+import os
 import re
 import time
 from pathlib import Path
@@ -143,13 +147,54 @@ class OncePerInterval(logging.Filter):
         return True
 
 
-def setup_logging(data_dir: Path) -> logging.Handler:
-    """Send request lines and warnings to DATA_DIR/logs/lantern.log (rotated); return the handler."""
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that several processes append to: writes and rotation under an exclusive lock on
+    the log folder, and a reopen when another process has rotated the file away."""
+
+    def __init__(self, filename: Path, **kwargs):
+        super().__init__(filename, **kwargs)
+        self._folder_fd = os.open(os.path.dirname(self.baseFilename), os.O_RDONLY)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fcntl.flock(self._folder_fd, fcntl.LOCK_EX)
+            try:
+                self._reopen_if_rotated()
+                super().emit(record)
+            finally:
+                fcntl.flock(self._folder_fd, fcntl.LOCK_UN)
+        except OSError:
+            self.handleError(record)
+
+    def close(self) -> None:
+        """Close the file and the folder handle."""
+        super().close()
+        if self._folder_fd is not None:
+            os.close(self._folder_fd)
+            self._folder_fd = None
+
+    def _reopen_if_rotated(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            current = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(self.stream.fileno())
+        if current is None or (current.st_ino, current.st_dev) != (mine.st_ino, mine.st_dev):
+            self.stream.close()
+            self.stream = self._open()
+
+
+def setup_logging(data_dir: Path, worker: int | None = None) -> logging.Handler:
+    """Send request lines and warnings to DATA_DIR/logs/lantern.log (rotated); return the handler. `worker`:
+    this process's number when several serve, put at the start of each line."""
     folder = Path(data_dir) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(folder / "lantern.log", maxBytes=MAX_BYTES,
-                                                   backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler = SharedRotatingFileHandler(folder / "lantern.log", maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                        encoding="utf-8")
+    prefix = "" if worker is None else f"w{worker} "
+    handler.setFormatter(RedactingFormatter(f"%(asctime)s {prefix}%(message)s", "%Y-%m-%d %H:%M:%S"))
     handler.setLevel(logging.INFO)
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False  # request lines go to the file only, not to the journal as well

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from server.content import generation
 from server.content.blobs import BlobStore
 from server.db import database
 from server.errors import NotFound, PackError
@@ -87,6 +88,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
         prepared = prepare_pack(opened, library.store)
         progress("Switching to the new version")
         _switch(manifest, prepared, opened.size_bytes)
+        generation.bump()  # every worker's lesson pages and pack lists are now out of date
         library.index.replace_pack(manifest.id, _docs(manifest, prepared))
         status = "upgraded" if active else "installed"
         return _result(manifest, status, active.version if active else None, prepared.warnings)
@@ -168,6 +170,7 @@ def remove_pack(pack_id: str, library: Library) -> int:
     with database.atomic():
         for version in versions:
             version.delete_instance(recursive=True)
+    generation.bump()
     library.index.remove_pack(pack_id)
     return len(versions)
 
