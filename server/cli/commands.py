@@ -14,7 +14,7 @@ import click
 from server.cli.common import _data_option, _fail, _open
 from server.cli.sync_hub import hub, sync
 from server.config import default_data_dir, load_config
-from server.errors import LanternError
+from server.errors import LanternError, PackError
 
 
 @click.group()
@@ -86,23 +86,39 @@ def pack():
 
 
 @pack.command("build")
-@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--id", "pack_id", help="Pack id (for sources without pack.yaml).")
 @click.option("--version", help="Pack version, e.g. 1.0.0.")
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
-def pack_build(src, output, pack_id, version, language):
-    """Turn a folder of Markdown, media and quizzes into one pack file."""
-    from server.content.packs.build import build_pack
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_build(src, output, pack_id, version, language, channel):
+    """Turn a folder of Markdown, media and quizzes (or a Kolibri drive, or H5P files) into one pack file."""
+    from server.content.packs.verify import verify_pack
 
     try:
-        result = build_pack(src, output, id=pack_id, version=version, language=language)
+        warnings = _build_any(src, output, channel, id=pack_id, version=version, language=language)
+        m = verify_pack(output).manifest
     except LanternError as err:
         _fail(err)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}")
-    m = result.manifest
+    for line in warnings:
+        click.echo(line)
     click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
+
+
+def _build_any(src: Path, output: Path, channel: str | None, **overrides) -> list[str]:
+    """Build from whichever source this is; return the lines to show (warnings, what was converted)."""
+    from server.content.kolibri.drive import is_kolibri_drive
+
+    if src.is_dir() and is_kolibri_drive(src):
+        from server.content.kolibri.importing import build_channel_pack
+
+        return build_channel_pack(src, output, channel).report()
+    if src.is_file():
+        raise PackError("give a folder (a pack source or a Kolibri drive), not a file", str(src))
+    from server.content.packs.build import build_pack
+
+    return [f"warning: {w}" for w in build_pack(src, output, **overrides).warnings]
 
 
 @pack.command("verify")
@@ -124,13 +140,20 @@ def pack_verify(path):
 @pack.command("import")
 @_data_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def pack_import(data_dir, path):
-    """Install a pack file or folder (e.g. from a USB stick)."""
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_import(data_dir, path, channel):
+    """Install a pack file or folder, or a channel from a Kolibri drive (e.g. from a USB stick)."""
+    from server.content.kolibri.drive import is_kolibri_drive
+    from server.content.kolibri.importing import import_channel
     from server.content.packs.install import Library, import_pack
 
     config = _open(data_dir)
+    library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
     try:
-        result = import_pack(path, Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), progress=click.echo)
+        if path.is_dir() and is_kolibri_drive(path):
+            result, _ = import_channel(path, library, channel, progress=click.echo)
+        else:
+            result = import_pack(path, library, progress=click.echo)
     except LanternError as err:
         _fail(err)
     for warning in result.warnings:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from server.errors import NotFound
 from server.i18n import N_
-from server.models import Item, Lesson, PackVersion, Skill, Unit
+from server.models import Item, Lesson, PackFile, PackVersion, Skill, Unit
 
 
 @dataclass(frozen=True)
@@ -84,3 +84,13 @@ def lesson_page(pack_id: str, lesson_id: str) -> LessonPage:
 def pack_skills(pack: PackVersion) -> list[Skill]:
     """The skills of a pack version, in pack order."""
     return list(Skill.select().where(Skill.pack_version == pack).order_by(Skill.position))
+
+
+def app_file(pack_id: str, path: str) -> PackFile:
+    """A file of an HTML5 app in the active version of a pack (only files under the pack's apps/)."""
+    pack = get_pack(pack_id)
+    found = (PackFile.select().where((PackFile.pack_version == pack) & (PackFile.path == f"apps/{path}"))
+             .first()) if path and ".." not in path.split("/") else None
+    if found is None:
+        raise NotFound(N_("This file is not on this server."))
+    return found

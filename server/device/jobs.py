@@ -13,7 +13,8 @@ from pathlib import Path
 from server.db import database
 from server.errors import LanternError
 from server.i18n import N_
-from server.content.packs.install import Library, import_pack
+from server.content.kolibri.importing import import_channel
+from server.content.packs.install import ImportResult, Library, import_pack
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 50
@@ -89,7 +90,7 @@ class JobRunner:
             job.state = "running"
             try:
                 with database.connection_context():
-                    result = import_pack(path, library, progress=job.messages.append)
+                    result = _import_any(path, library, job.messages.append)
                 job.messages.extend(f"Note: {w}" for w in result.warnings[:20])
                 job.result, job.state = result.summary, "done"
             except LanternError as err:
@@ -97,3 +98,10 @@ class JobRunner:
             except Exception:  # the worker must survive anything and say so in plain words
                 log.exception("import job %s failed", job.id)
                 job.result, job.state = "Nothing was changed. The import stopped because of an unexpected error.", "failed"
+
+
+def _import_any(path: Path, library: Library, progress) -> ImportResult:
+    """A pack file or folder, or one channel of a Kolibri drive (named by its database file)."""
+    if path.suffix == ".sqlite3" and path.parent.name == "databases":
+        return import_channel(path.parent.parent.parent, library, path.stem, progress)[0]
+    return import_pack(path, library, progress=progress)

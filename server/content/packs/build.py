@@ -50,7 +50,7 @@ def build_pack(src: Path, out: Path, **overrides) -> BuildResult:
     manifest = {**spec.meta, "skills": spec.skills, "units": units,
                 "files": [collector.file_entry(p) for p in sorted(collector.files)], "signature": None}
     parsed = parse_manifest(manifest)
-    _write_zip(src, Path(out), manifest, sorted(collector.files))
+    write_pack_archive(src, Path(out), manifest, sorted(collector.files))
     return BuildResult(Path(out), parsed, spec.warnings + collector.warnings)
 
 
@@ -193,19 +193,28 @@ def _rewrite_images(collector: _Collector, base: str, item: dict) -> None:
     item["hints"] = [fix(h) for h in item.get("hints") or []]
 
 
-def _write_zip(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+def write_pack_archive(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+    """Write a reproducible pack zip: the manifest, then each listed file of `src` (streamed)."""
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(tmp, "w") as archive:
         _add(archive, MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         for path in files:
-            _add(archive, path, (src / path).read_bytes())
+            info = _info(path)
+            big = (src / path).stat().st_size >= 2**31
+            with open(src / path, "rb") as source, archive.open(info, "w", force_zip64=big) as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
     os.replace(tmp, out)
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    archive.writestr(_info(name), data)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
     info.compress_type = (zipfile.ZIP_STORED if Path(name).suffix.lower() in STORED_SUFFIXES
                           else zipfile.ZIP_DEFLATED)
     info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
+    return info
