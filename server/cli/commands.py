@@ -114,8 +114,12 @@ def _build_any(src: Path, output: Path, channel: str | None, **overrides) -> lis
         from server.content.kolibri.importing import build_channel_pack
 
         return build_channel_pack(src, output, channel).report()
+    from server.content.h5p.convert import build_h5p_pack, h5p_sources
+
+    if h5p_sources(src) and not (src / "pack.yaml").exists():
+        return build_h5p_pack(src, output, overrides.get("id")).report()
     if src.is_file():
-        raise PackError("give a folder (a pack source or a Kolibri drive), not a file", str(src))
+        raise PackError("give a folder (a pack source or a Kolibri drive) or an .h5p file", str(src))
     from server.content.packs.build import build_pack
 
     return [f"warning: {w}" for w in build_pack(src, output, **overrides).warnings]
@@ -142,7 +146,8 @@ def pack_verify(path):
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--channel", help="Kolibri channel id, when the drive holds several.")
 def pack_import(data_dir, path, channel):
-    """Install a pack file or folder, or a channel from a Kolibri drive (e.g. from a USB stick)."""
+    """Install a pack file or folder, a channel from a Kolibri drive, or .h5p files (e.g. from a USB stick)."""
+    from server.content.h5p.convert import h5p_sources, import_h5p
     from server.content.kolibri.drive import is_kolibri_drive
     from server.content.kolibri.importing import import_channel
     from server.content.packs.install import Library, import_pack
@@ -152,6 +157,8 @@ def pack_import(data_dir, path, channel):
     try:
         if path.is_dir() and is_kolibri_drive(path):
             result, _ = import_channel(path, library, channel, progress=click.echo)
+        elif h5p_sources(path) and not (path / "manifest.json").exists():
+            result, _ = import_h5p(path, library, progress=click.echo)
         else:
             result = import_pack(path, library, progress=click.echo)
     except LanternError as err:

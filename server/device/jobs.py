@@ -13,6 +13,7 @@ from pathlib import Path
 from server.db import database
 from server.errors import LanternError
 from server.i18n import N_
+from server.content.h5p.convert import import_h5p
 from server.content.kolibri.importing import import_channel
 from server.content.packs.install import ImportResult, Library, import_pack
 
@@ -101,7 +102,9 @@ class JobRunner:
 
 
 def _import_any(path: Path, library: Library, progress) -> ImportResult:
-    """A pack file or folder, or one channel of a Kolibri drive (named by its database file)."""
+    """A pack file or folder, one channel of a Kolibri drive (named by its database file), or an .h5p file."""
     if path.suffix == ".sqlite3" and path.parent.name == "databases":
         return import_channel(path.parent.parent.parent, library, path.stem, progress)[0]
+    if path.suffix.lower() == ".h5p":
+        return import_h5p(path, library, progress)[0]
     return import_pack(path, library, progress=progress)

@@ -67,6 +67,8 @@ def _walk(folder: Path, depth: int, found: list) -> None:
             continue
         if entry.is_file() and entry.suffix.lower() in PACK_SUFFIXES:
             found.append(describe(entry))
+        elif entry.is_file() and entry.suffix.lower() == ".h5p":  # converted when imported (content/h5p)
+            found.append(FoundPack(entry, f"{entry.stem} (H5P)", "", "", "", _size(entry), False, "new"))
         elif entry.is_dir():
             _walk(entry, depth + 1, found)
 
