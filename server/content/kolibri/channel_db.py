@@ -60,6 +60,7 @@ class Node:
     language: str | None
     options: dict
     files: list[NodeFile] = field(default_factory=list)
+    assessment: tuple = ([], None)  # (item ids, mastery model) of an exercise
 
 
 class ChannelDB:
@@ -140,31 +141,41 @@ class ChannelDB:
                 language=languages.get(str(data["lang_id"])) if data["lang_id"] else None,
                 options=_json(data["options"], {}))
 
-    def files_of(self, node_id: str) -> list[NodeFile]:
-        """A node's files, most important first (Kolibri's priority)."""
+    def files_by_node(self) -> dict[str, list[NodeFile]]:
+        """Every node's files, most important first (Kolibri's priority), read in one pass.
+
+        One pass rather than a query per node: a drive's database may lack the index a per-node query
+        needs, and the rows are small (a 100,000-file channel is a few tens of MB here)."""
         file_cols = self.columns["content_file"]
         flags = self._select("content_file", ("preset", "lang_id", "thumbnail", "supplementary", "priority"))
         if "content_localfile" in self.tables and "local_file_id" in file_cols:
-            sql = (f"SELECT l.id, l.extension, l.file_size, {_prefixed(flags)} FROM content_file f "
-                   f"JOIN content_localfile l ON l.id = f.local_file_id WHERE f.contentnode_id = ?")
+            sql = (f"SELECT f.contentnode_id, l.id, l.extension, l.file_size, {_prefixed(flags)} FROM content_file f "
+                   f"JOIN content_localfile l ON l.id = f.local_file_id")
         else:
-            sql = (f"SELECT f.checksum, f.extension, f.file_size, {_prefixed(flags)} FROM content_file f "
-                   f"WHERE f.contentnode_id = ?")
-        order = " ORDER BY f.priority" if "priority" in file_cols else ""
-        rows = _query(self.connection, sql + order, self.path, (node_id,)).fetchall()
-        return [NodeFile(str(md5), str(ext or "").lower(), size, str(preset or ""), lang, bool(thumb), bool(sup))
-                for md5, ext, size, preset, lang, thumb, sup, _ in rows if md5]
+            sql = (f"SELECT f.contentnode_id, f.checksum, f.extension, f.file_size, {_prefixed(flags)} "
+                   f"FROM content_file f")
+        order = " ORDER BY f.contentnode_id, f.priority" if "priority" in file_cols else ""
+        out: dict[str, list[NodeFile]] = {}
+        for node_id, md5, ext, size, preset, lang, thumb, sup, _ in _query(self.connection, sql + order, self.path):
+            if md5:
+                out.setdefault(str(node_id), []).append(
+                    NodeFile(str(md5), str(ext or "").lower(), size, str(preset or ""), lang, bool(thumb), bool(sup)))
+        return out
 
-    def assessment(self, node_id: str) -> tuple[list[str], dict | None]:
-        """An exercise's item ids and mastery model (None when the database has none)."""
+    def files_of(self, node_id: str) -> list[NodeFile]:
+        """One node's files (see files_by_node)."""
+        return self.files_by_node().get(node_id, [])
+
+    def assessments(self) -> dict[str, tuple[list[str], dict | None]]:
+        """Every exercise's item ids and mastery model, by node id, read in one pass."""
         if "content_assessmentmetadata" not in self.tables:
-            return [], None
-        row = _query(self.connection, "SELECT assessment_item_ids, mastery_model FROM content_assessmentmetadata "
-                     "WHERE contentnode_id = ?", self.path, (node_id,)).fetchone()
-        if row is None:
-            return [], None
-        ids = _json(row[0], [])
-        return [str(i) for i in ids] if isinstance(ids, list) else [], _json(row[1], None)
+            return {}
+        sql = "SELECT contentnode_id, assessment_item_ids, mastery_model FROM content_assessmentmetadata"
+        out = {}
+        for node_id, ids, model in _query(self.connection, sql, self.path):
+            ids = _json(ids, [])
+            out[str(node_id)] = ([str(i) for i in ids] if isinstance(ids, list) else [], _json(model, None))
+        return out
 
     def prerequisites(self) -> list[tuple[str, str]]:
         """(node, node it requires) pairs."""

@@ -67,8 +67,9 @@ def convert_channel(channel: ChannelOnDrive, work: Path, reserve_bytes: int = 0)
     """Write a pack folder for a channel into `work`; PackError (work removed) on bad input."""
     try:
         with ChannelDB(channel.database) as db:
-            ensure_free_space(work.parent if work.parent.exists() else Path("."), reserve_bytes,
-                              3 * db.total_file_bytes())
+            work.parent.mkdir(parents=True, exist_ok=True)
+            # the work copy, the importer's staging copy and the blob store: about three times the files
+            ensure_free_space(work.parent, reserve_bytes, 3 * db.total_file_bytes())
             return _convert(db, channel, PackFolder(work, channel.root))
     except PackError:
         shutil.rmtree(work, ignore_errors=True)
@@ -78,6 +79,10 @@ def convert_channel(channel: ChannelOnDrive, work: Path, reserve_bytes: int = 0)
 def _convert(db: ChannelDB, channel: ChannelOnDrive, folder: PackFolder) -> Conversion:
     conversion = Conversion(folder.root, f"kolibri-{channel.id}")
     all_nodes = list(db.iter_nodes())
+    files, assessments = db.files_by_node(), db.assessments()
+    for node in all_nodes:
+        node.files = files.pop(node.id, [])
+        node.assessment = assessments.get(node.id, ([], None))
     by_parent: dict[str | None, list[Node]] = {}
     for node in all_nodes:
         by_parent.setdefault(node.parent_id, []).append(node)
@@ -117,7 +122,6 @@ def _unit(db, topic, path, children, folder, language, conversion, skills) -> di
         if node.kind not in CONTENT_KINDS:
             conversion.unsupported[node.kind or "unknown"] += 1
             continue
-        node.files = db.files_of(node.id)
         try:
             lesson, node_items = _lesson(db, node, folder, language, conversion, skills)
         except nodes.Missing as why:
@@ -143,7 +147,7 @@ def _lesson(db, node, folder, language, conversion, skills) -> tuple[dict, list[
     perseus = nodes.storage_zip(node, folder, "perseus")
     if perseus is None:
         raise nodes.Missing("its exercise file is not on the drive")
-    item_ids, model = db.assessment(node.id)
+    item_ids, model = node.assessment
     result = convert_exercise(node, perseus, item_ids, folder)
     conversion.skipped_items.update(result.skipped)
     if not result.items:

@@ -90,16 +90,23 @@ def storage_path(root: Path, md5: str, extension: str) -> Path | None:
     return root / "content" / "storage" / md5[0] / md5[1] / f"{md5}.{extension}"
 
 
-def copy_checked(source: Path, dest: Path, md5: str) -> int:
-    """Copy a storage file to `dest`, checking its MD5; return its size. Skips a completed copy."""
+def copy_checked(source: Path, dest: Path, md5: str) -> tuple[int, str]:
+    """Copy a storage file to `dest`, checking its MD5; return its size and SHA-256.
+
+    A completed copy (present under its final name) is not copied again, only hashed."""
+    digest, sha, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
     if dest.is_file():
-        return dest.stat().st_size
+        with open(dest, "rb") as done:
+            while chunk := done.read(CHUNK):
+                sha.update(chunk)
+                size += len(chunk)
+        return size, sha.hexdigest()
     part = dest.with_name(dest.name + ".part")
-    digest, size = hashlib.md5(usedforsecurity=False), 0
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open(source, "rb") as src, open(part, "wb") as out:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
+            sha.update(chunk)
             size += len(chunk)
             out.write(chunk)
     if digest.hexdigest() != md5:
@@ -107,4 +114,4 @@ def copy_checked(source: Path, dest: Path, md5: str) -> int:
         raise PackError("is damaged: its content does not match its MD5 name (copy the channel to the "
                         "drive again)", f"content/storage/{md5[0]}/{md5[1]}/{source.name}")
     os.replace(part, dest)
-    return size
+    return size, sha.hexdigest()

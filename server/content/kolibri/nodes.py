@@ -8,11 +8,12 @@
 
 A node whose main file is not on the drive raises Missing: the conversion lists it and goes on.
 """
+import io
 import re
 import zipfile
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from server.content.packs.images import ImageRejected, load_image
 
 from server.content.kolibri.channel_db import Node, NodeFile
 from server.content.kolibri.pack_folder import PackFolder
@@ -24,6 +25,7 @@ THUMBNAIL_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "webp"}
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#!|~&])")
 SUMMARY_CHARS = 500
+THUMB_WIDTH = 320
 
 
 class Missing(Exception):
@@ -63,19 +65,25 @@ def _first(files: list[NodeFile], folder: PackFolder, test) -> NodeFile | None:
 
 
 def thumbnail_of(node: Node, folder: PackFolder, warnings: list[str]) -> str | None:
-    """The node's thumbnail in the pack, if present and a readable image (else a warning)."""
+    """The node's thumbnail, made phone-sized (320 px wide JPEG), or None (a warning when unreadable).
+
+    Decisions: Kolibri thumbnails are 16:9 pictures of 400-1,280 px, often PNG; a poster on a phone needs
+    no more than 320 px, so one small JPEG replaces them (a few KB instead of tens)."""
     thumb = _first(node.files, folder, lambda f: f.is_thumbnail and f.extension in THUMBNAIL_EXTENSIONS)
     if thumb is None:
         return None
-    path = folder.add_storage(thumb.md5, thumb.extension)
+    target = f"files/{thumb.md5}-{THUMB_WIDTH}.jpg"
+    if target in folder.files:
+        return target
     try:
-        with Image.open(folder.root / path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with load_image(folder.drive_file(thumb.md5, thumb.extension)) as image:
+            image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, "JPEG", quality=70, optimize=True, progressive=True)
+    except ImageRejected:
         warnings.append(f"{node.title}: the thumbnail is not a readable image; left out")
-        folder.forget(path)
         return None
-    return path
+    return folder.add_bytes(target, buffer.getvalue())
 
 
 def media_lesson(node: Node, folder: PackFolder, language: str, warnings: list[str]) -> dict:

@@ -47,8 +47,8 @@ class PackFolder:
         """Copy a storage file into the pack (once), MD5 checked; return its pack path."""
         pack_path = f"files/{md5}.{extension}"
         if pack_path not in self.files:
-            copy_checked(storage_path(self.drive_root, md5, extension), self.root / pack_path, md5)
-            self._note(pack_path)
+            self.files[pack_path] = copy_checked(storage_path(self.drive_root, md5, extension),
+                                                 self.root / pack_path, md5)
         return pack_path
 
     def add_bytes(self, pack_path: str, data: bytes) -> str:
