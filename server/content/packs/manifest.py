@@ -21,6 +21,7 @@ LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_SKILLS = 10_000  # a converted Kolibri channel has a skill per exercise (Khan's have thousands)
 MEDIA_KINDS = ("audio", "video", "document", "app")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
@@ -186,7 +187,7 @@ def _files(value) -> tuple[FileEntry, ...]:
 
 
 def _skills(value) -> tuple[SkillEntry, ...]:
-    _require(isinstance(value, list) and len(value) <= 2000, "skills must be a list")
+    _require(isinstance(value, list) and len(value) <= MAX_SKILLS, f"skills must be a list of at most {MAX_SKILLS}")
     skills = []
     for n, entry in enumerate(value):
         _require(isinstance(entry, dict), f"skills[{n}] must be an object")
