@@ -331,3 +331,26 @@ def test_usb_page_lists_kolibri_channels_and_imports_one_with_progress(corpus, t
         time.sleep(0.1)
     text = page.get_data(as_text=True)
     assert "Converted 3 lessons and 3 practice items" in text and "is ready: 3 lessons, 3 practice items" in text
+
+
+def test_disk_space_is_checked_before_anything_is_written(corpus, tmp_path):
+    from server.errors import StorageFull
+
+    channel = choose_channel(corpus / USB, None)
+    with pytest.raises(StorageFull):
+        convert_channel(channel, tmp_path / "convert" / "work", reserve_bytes=2**62)
+    assert not (tmp_path / "convert" / "work").exists()
+
+
+def test_a_newer_channel_version_keeps_the_same_ids(tmp_path, library):
+    ids = []
+    for version in (1, 2):
+        builder = ChannelBuilder("Versions", version=version)
+        topic = builder.node("7" * 32, builder.id, "topic", "Unit")
+        builder.exercise("8" * 32, topic, "Practice", {"q1": radio_item("Sure?", "Yes", ["No"])},
+                         {"type": "m_of_n", "m": 1, "n": 1})
+        result, _ = import_channel(builder.write(tmp_path / f"v{version}"), library, progress=_quiet)
+        with database.connection_context():
+            pack = PackVersion.get(PackVersion.is_active & (PackVersion.pack_id == result.pack_id))
+            ids.append((pack.version, sorted(i.item_id for i in Item.select().where(Item.pack_version == pack))))
+    assert ids == [("1.0.0", ["8" * 32 + ".q1"]), ("2.0.0", ["8" * 32 + ".q1"])]

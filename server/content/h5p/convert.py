@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from server.errors import PackError
 from server.content.h5p.package import H5PPackage, open_packages
-from server.content.h5p.questions import NATIVE, items_for, machine_name
+from server.content.h5p.questions import NATIVE, items_for
 from server.content.kolibri.pack_folder import PackFolder
 from server.content.packs.build import write_pack_archive
 from server.content.packs.install import ImportResult, Library, import_pack
