@@ -56,7 +56,9 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "lessons": done,
 
 def _child(mode: str, drive: Path, work: Path) -> dict:
     code = CHILD.format(repo=str(REPO), mode=mode, drive=str(drive), work=str(work))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    if out.returncode:
+        raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from server.errors import PackError
+from server.content.packs.archive import Limits
 from server.content.packs.build import write_pack_archive
 from server.content.packs.install import ImportResult, Library, import_pack
 from server.content.packs.manifest import MANIFEST_NAME
@@ -17,6 +18,9 @@ from server.content.kolibri.convert import Conversion, convert_channel, work_fol
 from server.content.kolibri.drive import choose_channel
 
 log = logging.getLogger(__name__)
+# A converted channel has a page per node and an app's files unpacked: far more files than a hand-made
+# pack. Every other limit (sizes, ratio, paths) stays as for any pack.
+CONVERTED_LIMITS = Limits(max_files=250_000, max_total_bytes=64 * 1024**3)
 
 
 def import_channel(path: Path, library: Library, channel_id: str | None = None,
@@ -29,7 +33,7 @@ def import_channel(path: Path, library: Library, channel_id: str | None = None,
     for line in conversion.report():
         progress(line)
     try:
-        result = import_pack(work, library, progress)
+        result = import_pack(work, library, progress, CONVERTED_LIMITS)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result, conversion

@@ -19,6 +19,7 @@ from server.content.blobs import BlobStore
 from server.db import database
 from server.errors import NotFound, PackError
 from server.models import Blob, Item, Lesson, PackFile, PackVersion, Skill, Unit
+from server.content.packs.archive import DEFAULT_LIMITS, Limits
 from server.content.packs.manifest import Manifest, version_key
 from server.content.search import LessonDoc, SearchIndex
 from server.storage import ensure_free_space
@@ -68,7 +69,8 @@ class ImportResult:
                 f"{self.item_count} practice items.")
 
 
-def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info) -> ImportResult:
+def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info,
+                limits: Limits = DEFAULT_LIMITS) -> ImportResult:
     """Verify and install a pack file or folder; PackError (nothing changed) on any problem."""
 
     ensure_free_space(library.data_dir, library.min_free_bytes)
@@ -76,7 +78,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
     staging.mkdir(parents=True)
     try:
         progress(f"Checking {Path(source).name}")
-        opened = open_pack(Path(source), staging)
+        opened = open_pack(Path(source), staging, limits)
         manifest = opened.manifest
         active = active_version(manifest.id)
         if active and active.version == manifest.version:
