@@ -2,7 +2,8 @@
 
 1. A generated channel (10,000 nodes; --quick 1,000): videos with captions and a shared thumbnail,
    documents, HTML5 apps and exercises. Conversion alone, then `lantern pack import` of the drive (convert +
-   verify + prepare + install), each in a child process that reports its own peak RSS.
+   verify + prepare + install), each in a child process that reports its own peak RSS (with the malloc
+   settings of the systemd unit, as on a school's server).
 2. The corpus Kolibri channel (../shared/corpus) imported into the demo school and served by the real
    server: bytes on the wire and requests of a cold first visit (as bench/page_weight counts them) of the
    converted Perseus exercise (a practice question) and the converted video lesson, against Kolibri's own
@@ -12,6 +13,7 @@
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -56,7 +58,9 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "lessons": done,
 
 def _child(mode: str, drive: Path, work: Path) -> dict:
     code = CHILD.format(repo=str(REPO), mode=mode, drive=str(drive), work=str(work))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    # the malloc settings the systemd unit sets (`lantern service-unit`), so RSS is what a school sees
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "1048576"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600, env=env)
     if out.returncode:
         raise RuntimeError(f"{mode} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
