@@ -150,7 +150,9 @@ class SearchIndex:
         """Replace every document of one pack with `docs`, in one commit."""
         with self._lock:
             self._changes += 1
-            writer = self._open().writer()
+            # Whoosh buffers up to 128 MB of postings by default; 32 MB keeps a 10,000-lesson import (a
+            # converted Kolibri channel) within a Pi's means, at the cost of a few more merge passes.
+            writer = self._open().writer(limitmb=32)
             try:
                 writer.delete_by_term("pack_id", pack_id)
                 for doc in docs:
