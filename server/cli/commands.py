@@ -14,7 +14,7 @@ import click
 from server.cli.common import _data_option, _fail, _open
 from server.cli.sync_hub import hub, sync
 from server.config import default_data_dir, load_config
-from server.errors import LanternError
+from server.errors import LanternError, PackError
 
 
 @click.group()
@@ -131,19 +131,38 @@ def pack():
 @click.option("--version", help="Pack version, e.g. 1.0.0.")
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
 @click.option("--strict", is_flag=True, help="Refuse a quiz file with any broken question instead of leaving it out.")
-def pack_build(src, output, pack_id, version, language, strict):
-    """Turn a folder (pack.yaml, Carpentries lesson, GIFT/Aiken bank) or an .imscc/.zip package into a pack."""
-    from server.content.packs.build import build_pack
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_build(src, output, pack_id, version, language, strict, channel):
+    """Turn a folder (pack.yaml, Carpentries lesson, GIFT/Aiken bank, Kolibri drive, H5P files) or an
+    .imscc/.zip/.h5p file into a pack."""
+    from server.content.packs.verify import verify_pack
 
     try:
-        result = build_pack(src, output, strict=strict, id=pack_id, version=version, language=language)
+        lines = _build_any(src, output, channel, strict=strict, id=pack_id, version=version, language=language)
+        m = verify_pack(output).manifest
     except LanternError as err:
         _fail(err)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
+
+
+def _build_any(src: Path, output: Path, channel: str | None, strict: bool = False, **overrides) -> list[str]:
+    """Build from whichever source this is; return the lines to show (warnings, what was converted)."""
+    from server.content.kolibri.drive import is_kolibri_drive
+
+    if src.is_dir() and is_kolibri_drive(src):
+        from server.content.kolibri.importing import build_channel_pack
+
+        return build_channel_pack(src, output, channel).report()
+    from server.content.h5p.convert import build_h5p_pack, h5p_sources
+
+    if h5p_sources(src) and not (src / "pack.yaml").exists():
+        return build_h5p_pack(src, output, overrides.get("id")).report()
+    from server.content.packs.build import build_pack
     from server.content.packs.report import format_report
 
-    click.echo(format_report(result.report))
-    m = result.manifest
-    click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
+    return [format_report(build_pack(src, output, strict=strict, **overrides).report)]
 
 
 @pack.command("verify")
@@ -165,13 +184,23 @@ def pack_verify(path):
 @pack.command("import")
 @_data_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def pack_import(data_dir, path):
-    """Install a pack file or folder (e.g. from a USB stick)."""
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_import(data_dir, path, channel):
+    """Install a pack file or folder, a channel from a Kolibri drive, or .h5p files (e.g. from a USB stick)."""
+    from server.content.h5p.convert import h5p_sources, import_h5p
+    from server.content.kolibri.drive import is_kolibri_drive
+    from server.content.kolibri.importing import import_channel
     from server.content.packs.install import Library, import_pack
 
     config = _open(data_dir)
+    library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
     try:
-        result = import_pack(path, Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), progress=click.echo)
+        if path.is_dir() and is_kolibri_drive(path):
+            result, _ = import_channel(path, library, channel, progress=click.echo)
+        elif h5p_sources(path) and not (path / "manifest.json").exists():
+            result, _ = import_h5p(path, library, progress=click.echo)
+        else:
+            result = import_pack(path, library, progress=click.echo)
     except LanternError as err:
         _fail(err)
     for warning in result.warnings:

@@ -12,7 +12,7 @@ from server.content.generation import GenerationCache
 from server.content.packs.report import check_report
 from server.errors import NotFound, PackError
 from server.i18n import N_
-from server.models import Item, Lesson, PackVersion, Skill, Unit
+from server.models import Item, Lesson, PackFile, PackVersion, Skill, Unit
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,13 @@ def pack_report(pack_id: str) -> PackReport:
     except PackError:
         rows = ()
     return PackReport(pack, list(pack.warnings or []), rows)
+
+
+def app_file(pack_id: str, path: str) -> PackFile:
+    """A file of an HTML5 app in the active version of a pack (only files under the pack's apps/)."""
+    pack = get_pack(pack_id)
+    found = (PackFile.select().where((PackFile.pack_version == pack) & (PackFile.path == f"apps/{path}"))
+             .first()) if path and ".." not in path.split("/") else None
+    if found is None:
+        raise NotFound(N_("This file is not on this server."))
+    return found

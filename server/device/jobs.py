@@ -21,7 +21,9 @@ from pathlib import Path
 from server.db import database
 from server.errors import LanternError
 from server.i18n import N_
-from server.content.packs.install import Library, import_pack
+from server.content.h5p.convert import import_h5p
+from server.content.kolibri.importing import import_channel
+from server.content.packs.install import ImportResult, Library, import_pack
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 50
@@ -126,7 +128,7 @@ class JobRunner:
         """Queue a pack import; return the job to watch."""
 
         def work(progress):
-            result = import_pack(path, library, progress=progress)
+            result = _import_any(path, library, progress)
             for warning in result.warnings[:20]:
                 progress(f"Note: {warning}")
             return result.summary
@@ -165,3 +167,12 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _import_any(path: Path, library: Library, progress) -> ImportResult:
+    """A pack file or folder, one channel of a Kolibri drive (named by its database file), or an .h5p file."""
+    if path.suffix == ".sqlite3" and path.parent.name == "databases":
+        return import_channel(path.parent.parent.parent, library, path.stem, progress)[0]
+    if path.suffix.lower() == ".h5p":
+        return import_h5p(path, library, progress)[0]
+    return import_pack(path, library, progress=progress)

@@ -53,6 +53,7 @@ def main(data_dir: str, *packs: str) -> None:
     import_fixtures(config)
     if packs:
         _import(config, packs)
+    import_converted_content(config)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="Lantern",
                                     clear_untrusted_proxy_headers=True)
     print(f"LISTENING http://127.0.0.1:{server.effective_port}/", flush=True)
@@ -67,6 +68,23 @@ def _import(config, packs) -> None:
         library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
         for pack in packs:
             import_pack(Path(pack), library, progress=lambda _: None)
+def import_converted_content(config) -> None:
+    """The corpus Kolibri channel and H5P activities, converted, so the crawl checks their pages too
+    (left out, with a line on the console, when ../shared/corpus is absent)."""
+    from server.content.h5p.convert import import_h5p
+    from server.content.kolibri.importing import import_channel
+    from server.content.packs.install import Library
+    from server.db import database
+
+    packages = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "packages"
+    if not packages.is_dir():
+        print(f"corpus not found at {packages}: converted Kolibri/H5P pages are not crawled", flush=True)
+        return
+    library = Library(config["DATA_DIR"], 0)
+    with database.connection_context():
+        import_channel(packages / "kolibri-channel-usb" / "KOLIBRI_DATA", library, progress=lambda _: None)
+        import_h5p(packages / "h5p-standalone" / "h5p-test.h5p", library)
+        import_h5p(packages / "lumi-h5p-nodejs-library" / "valid" / "valid2.h5p", library)
 
 
 if __name__ == "__main__":

@@ -194,9 +194,28 @@ def _write_zip(collector: _Collector, out: Path, manifest: dict, files: list[str
     os.replace(tmp, out)
 
 
+def write_pack_archive(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+    """Write a reproducible pack zip: the manifest, then each listed file of `src` (streamed, for converted
+    channels whose files may be large)."""
+    tmp = out.with_name(out.name + ".part")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(tmp, "w") as archive:
+        _add(archive, MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+        for path in files:
+            big = (src / path).stat().st_size >= 2**31
+            with open(src / path, "rb") as source, archive.open(_info(path), "w", force_zip64=big) as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
+    os.replace(tmp, out)
+
+
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    archive.writestr(_info(name), data)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
     info.compress_type = (zipfile.ZIP_STORED if Path(name).suffix.lower() in STORED_SUFFIXES
                           else zipfile.ZIP_DEFLATED)
     info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
+    return info

@@ -22,6 +22,8 @@ LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?\Z")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+MAX_SKILLS = 10_000  # a converted Kolibri channel has a skill per exercise (Khan's have thousands)
+MEDIA_KINDS = ("audio", "video", "document", "app")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
 
@@ -42,7 +44,7 @@ class SkillEntry:
 
 @dataclass(frozen=True)
 class MediaEntry:
-    kind: str  # audio | video
+    kind: str  # audio | video | document (a download) | app (an HTML5 app's entry page, under apps/)
     file: str
     title: str
     poster: str | None
@@ -187,7 +189,7 @@ def _files(value) -> tuple[FileEntry, ...]:
 
 
 def _skills(value) -> tuple[SkillEntry, ...]:
-    _require(isinstance(value, list) and len(value) <= 2000, "skills must be a list")
+    _require(isinstance(value, list) and len(value) <= MAX_SKILLS, f"skills must be a list of at most {MAX_SKILLS}")
     skills = []
     for n, entry in enumerate(value):
         _require(isinstance(entry, dict), f"skills[{n}] must be an object")
@@ -300,9 +302,11 @@ def _lesson(entry, where: str, known_files: set[str], skill_ids: set[str]) -> Le
 def _media(entry, where: str, known_files: set[str]) -> MediaEntry:
     _require(isinstance(entry, dict), f"{where[:-1]} must be an object")
     kind = entry.get("kind")
-    _require(kind in ("audio", "video"), f"{where}kind must be 'audio' or 'video'")
+    _require(kind in MEDIA_KINDS, f"{where}kind must be one of {', '.join(MEDIA_KINDS)}")
     path = _text(entry, "file", 255, where=where)
     _require(path in known_files, f"{where}file {path!r} is not in the pack's file list")
+    _require((kind == "app") == path.startswith("apps/"),
+             f"{where}file: an app's entry page must be under apps/, and only an app's")
     poster = entry.get("poster")
     _require(poster is None or poster in known_files, f"{where}poster is not in the pack's file list")
     captions = []

@@ -115,7 +115,16 @@ def _prepare_lesson(opened, unit_id, lesson, assets, by_file, prepared) -> Prepa
                           [list(h) for h in rendered.headings])
 
 
+def app_url(pack_id: str, path: str) -> str:
+    """The URL of a file of an HTML5 app (served only by the sandboxed app route)."""
+    return f"/apps/{pack_id}/{path.removeprefix('apps/')}"
+
+
 def _prepare_media(opened, media, assets, prepared) -> dict:
+    if media.kind in ("document", "app"):
+        url = app_url(opened.manifest.id, media.file) if media.kind == "app" else assets[media.file].url
+        return {"kind": media.kind, "title": media.title, "url": url, "type": media_type_for(media.file),
+                "size": opened.files[media.file].size, "poster": None, "captions": [], "transcript": []}
     tracks, transcript = [], []
     for track in media.captions:
         try:

@@ -57,6 +57,10 @@ ALLOWED_TAGS = frozenset({
     "br", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "details",
     "summary", "section", "aside", "span", "div", "audio", "video", "source", "track", "abbr", "mark",
     "small", "cite", "q", "time",
+}) | frozenset({  # MathML (TeX is turned into it at import; see content/kolibri/tex.py)
+    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "semantics",
 })
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "lang", "dir", "title"},
@@ -74,9 +78,19 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "pre": {"tabindex"},
     "div": {"tabindex"},
+    "math": {"display", "alttext"},
+    "mo": {"stretchy", "fence", "separator", "form", "largeop", "movablelimits", "accent", "symmetric"},
+    "mi": {"mathvariant"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mfrac": {"linethickness"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "menclose": {"notation"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign", "columnspan", "rowspan"},
 }
 # Tags whose content goes too (the rest lose only the tag): never shown, or unsafe to show as text.
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "embed", "svg", "math",
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "embed", "svg",
                                   "textarea", "select", "noscript", "title", "xmp", "noembed", "noframes"})
 _OUR_CLASS = re.compile(r"box|box-[a-z]+|language-[\w+#.-]+|missing-image|code-(?:output|error|warning)"
                         r"|table-scroll|footnotes|footnotes-(?:sep|list)|footnote-(?:ref|item|backref)")
