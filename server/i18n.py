@@ -2,8 +2,10 @@
 
 The only module that imports Flask-Babel. Templates call `_()` / `ngettext()` and the `dateformat`,
 `datetimeformat` and `numberformat` filters; views and domain modules stay in plain English.
-A page's language is, in order: the signed-in account's profile language, the `lantern_lang` cookie
-the switcher sets, the browser's Accept-Language (best of the five), the school's language, English.
+A page's language is, in order: the signed-in account's profile language (the footer switch saves it
+there too), the `lantern_lang` cookie the switch sets for visitors, the school's language, the browser's
+Accept-Language (best of the five), English. The school's language beats the phone's: shared phones often
+arrive set to a language nobody in the class reads.
 Pack content keeps its own `lang`: only the interface around it is translated.
 """
 from contextlib import contextmanager
@@ -92,18 +94,21 @@ def select_locale() -> str:
         return chosen
     if request.cookies.get(COOKIE) in LANGUAGES:
         return request.cookies[COOKIE]
+    school = _school_language()
+    if school:
+        return school
     # The browser's languages by preference, by their main part ("fr-CA" is French): Werkzeug's
     # best_match would pick an exact "en;q=0.5" over "fr-CA".
     for tag, _quality in request.accept_languages:
         code = tag.replace("_", "-").split("-")[0].lower()
         if code in LANGUAGES:
             return code
-    return _school_language()
+    return "en"
 
 
-def _school_language() -> str:
+def _school_language() -> str | None:
     from server.models import School  # models need a bound database; this runs only inside a request
 
     school = School.select().where(~School.deleted).first()
     language = (school.language or "").split("-")[0] if school else ""
-    return language if language in LANGUAGES else "en"
+    return language if language in LANGUAGES else None

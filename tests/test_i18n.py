@@ -61,13 +61,13 @@ def test_profile_language_wins_over_cookie_and_browser(demo_app, browser_for, pe
 
 
 @pytest.mark.parametrize(("cookie", "accept", "school", "expected"), [
-    ("es", "fr-FR,fr;q=0.9", "sw", "es"),  # the switcher's cookie beats the browser
-    (None, "fr-CA,en;q=0.5", "sw", "fr"),  # the browser's best match among the five (fr-CA → fr)
-    (None, "de-DE,de;q=0.9", "sw", "sw"),  # no match: the school's language
+    ("es", "fr-FR,fr;q=0.9", "sw", "es"),  # the switcher's cookie beats the school and the browser
+    (None, "fr-CA,en;q=0.5", "sw", "sw"),  # the school's language beats the phone's
+    (None, "fr-CA,en;q=0.5", "qq", "fr"),  # no usable school language: the browser's best (fr-CA → fr)
     (None, None, "ar", "ar"),
     ("xx", None, "qq", "en"),  # nothing usable: English
 ])
-def test_language_falls_back_cookie_browser_school_english(app, cookie, accept, school, expected):
+def test_language_falls_back_cookie_school_browser_english(app, cookie, accept, school, expected):
     from server.db import database
     from server.models import School
 
@@ -151,7 +151,9 @@ def test_error_messages_are_in_the_reader_language(demo_app, browser_for, people
     _set_language(people["amina"], "fr")
     refused = browser_for("amina").get(f"/practice/fractions/{locked.skill_id}")
     assert refused.status_code == 403 and f"« {locked.title} » est verrouillé." in refused.get_data(as_text=True)
-    missing = demo_app.test_client().get("/no-such-page", headers={"Accept-Language": "es"})
+    visitor = demo_app.test_client()
+    visitor.set_cookie("lantern_lang", "es")
+    missing = visitor.get("/no-such-page")
     assert "Esta página no existe en este servidor." in missing.get_data(as_text=True)
     assert str(InvalidInput(N_("Too many tries. Please wait %(seconds)s seconds and try again."), seconds=5)) == \
         "Too many tries. Please wait 5 seconds and try again."

@@ -145,9 +145,9 @@ def status():
 @bp.get("/admin/poster")
 @allow("admin", "coach")
 def poster():
-    """A printable poster with the server's address in large type and a QR code."""
+    """A printable poster with the address of the class list in large type and a QR code for it."""
     port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
-    url = f"http://{device.lan_address()}{':' + port if port else ''}/"
+    url = f"http://{device.lan_address()}{':' + port if port else ''}/signin"
     svg = io.BytesIO()
     import segno  # a QR code is drawn rarely; not worth keeping in memory
 
