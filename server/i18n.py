@@ -74,6 +74,11 @@ def language(code: str):
         yield code if code in LANGUAGES else "en"
 
 
+def page_language() -> str:
+    """The language this request's pages are in ("en" outside a request)."""
+    return str(get_locale() or "en") if has_request_context() else "en"
+
+
 def init_app(app) -> None:
     """Install Flask-Babel with Lantern's locale choice and the template variables for `<html>`."""
     Babel(app, locale_selector=select_locale)

@@ -1,7 +1,8 @@
 """Learner-facing content pages: library, pack outline, lesson, transcript, search."""
 from flask import Blueprint, current_app, g, render_template, request
 
-from server.learning import discussion, progress, recommend
+from server.i18n import page_language
+from server.learning import discussion, next_steps, progress
 from server.content import library
 from server.errors import NotFound
 from server.i18n import N_
@@ -27,7 +28,8 @@ def home():
     if account and account.role == "learner":
         language = (account.profile or {}).get("language") or language
     mine, others = library.list_packs(language)
-    suggestions = recommend.suggest(account) if account and account.role == "learner" else None
+    suggestions = (next_steps.readable_suggestions(account, page_language())
+                   if account and account.role == "learner" else None)
     return render_template("learn/home.html", packs=mine, other_packs=others, suggestions=suggestions)
 
 
@@ -45,11 +47,13 @@ def lesson(pack_id: str, lesson_id: str):
     """A lesson page, pre-rendered at import."""
     page = library.lesson_page(pack_id, lesson_id)
     account = g.get("account")
-    questions = None
+    questions = practice = None
     if account and account.role == "learner":
         progress.note_lesson_opened(account.id, pack_id, lesson_id)
         questions = discussion.lesson_questions(account, pack_id, lesson_id, discussion.PREVIEW)
-    return render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack, questions=questions)
+        practice = next_steps.lesson_practice(account, page)
+    return render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack, questions=questions,
+                           practice=practice)
 
 
 @bp.get("/packs/<pack_id>/lessons/<lesson_id>/transcript/<int:n>")
