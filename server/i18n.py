@@ -8,10 +8,13 @@ Accept-Language (best of the five), English. The school's language beats the pho
 arrive set to a language nobody in the class reads.
 Pack content keeps its own `lang`: only the interface around it is translated.
 """
+import re
 from contextlib import contextmanager
 
 from flask import g, has_request_context, request
+from babel import Locale, UnknownLocaleError
 from flask_babel import Babel, get_locale
+from markupsafe import Markup
 
 # Each language's name in itself, in the order the switcher shows them.
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "sw": "Kiswahili", "ar": "العربية"}
@@ -74,6 +77,23 @@ def language(code: str):
         yield code if code in LANGUAGES else "en"
 
 
+def direction_of(code: str | None) -> str:
+    """"rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu …), else "ltr"."""
+    try:
+        return "rtl" if Locale.parse((code or "en").replace("-", "_")).character_order == "right-to-left" else "ltr"
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "ltr"
+
+
+def lang_attributes(code: str | None) -> Markup:
+    """`lang="…" dir="…"` for a piece of content in its own language (pack text inside any interface).
+
+    The `dir` attribute also isolates the element from the text around it, so an English title inside an
+    Arabic sentence keeps its punctuation where it belongs."""
+    code = code if code and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", code) else "und"
+    return Markup(f'lang="{code}" dir="{direction_of(code)}"')
+
+
 def page_language() -> str:
     """The language this request's pages are in ("en" outside a request)."""
     return str(get_locale() or "en") if has_request_context() else "en"
@@ -83,11 +103,12 @@ def init_app(app) -> None:
     """Install Flask-Babel with Lantern's locale choice and the template variables for `<html>`."""
     Babel(app, locale_selector=select_locale)
     app.add_template_filter(localized, "localized")
+    app.add_template_filter(lang_attributes, "lang_attrs")
 
     @app.context_processor
     def _language():
         code = str(get_locale() or "en")
-        return {"page_lang": code, "page_dir": "rtl" if code in RIGHT_TO_LEFT else "ltr",
+        return {"page_lang": code, "page_dir": direction_of(code),
                 "interface_languages": LANGUAGES}
 
 

@@ -157,12 +157,12 @@ def test_reset_pin_signs_the_learner_out_and_only_the_new_pin_works(admin, demo_
     assert juma.get("/me").status_code == 200
     page = admin.post(f"/admin/accounts/{people['juma'].id}/pin", data={"pin": ""})
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    new_pin = re.search(r"New PIN for Juma: <strong>(\d{4})</strong>", page.get_data(as_text=True)).group(1)
+    new_pin = re.search(r"New PIN for <bdi>Juma</bdi>: <strong>(\d{4})</strong>", page.get_data(as_text=True)).group(1)
     assert juma.get("/me").status_code == 302  # signed out everywhere
     assert Browser(demo_app, None).post("/signin", data={"username": "juma", "password": "2345"}).status_code == 400
     assert Browser(demo_app, None).post("/signin", data={"username": "juma", "password": new_pin}).status_code == 302
     chosen = admin.post(f"/admin/accounts/{people['juma'].id}/pin", data={"pin": "24680"})
-    assert "New PIN for Juma: <strong>24680</strong>" in chosen.get_data(as_text=True)
+    assert "New PIN for <bdi>Juma</bdi>: <strong>24680</strong>" in chosen.get_data(as_text=True)
     bad = admin.post(f"/admin/accounts/{people['juma'].id}/pin", data={"pin": "12"})
     assert bad.status_code == 400 and "A PIN has 4 to 12 digits." in bad.get_data(as_text=True)
     coach = admin.post(f"/admin/accounts/{people['teacher'].id}/pin", data={"pin": "1234"})

@@ -14,7 +14,7 @@ def test_the_lesson_offers_its_practice_first_and_finishing_leads_there(demo_app
     html = amina.get(LESSON_1).get_data(as_text=True)
     action = re.search(r'<p class="next-action"><a class="button" href="([^"]+)">(.*?)</a></p>', html)
     assert action.group(1) == PRACTICE_1
-    assert action.group(2) == 'Now practise: <bdi lang="en">Knowing what a fraction means</bdi>'
+    assert action.group(2) == 'Now practise: <bdi lang="en" dir="ltr">Knowing what a fraction means</bdi>'
     assert html.index('class="next-action"') < html.index("I finished this lesson")
     finished = amina.post(LESSON_1 + "/finish")
     assert finished.status_code == 303 and finished.headers["Location"] == PRACTICE_1

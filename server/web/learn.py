@@ -1,33 +1,22 @@
 """Learner-facing content pages: library, pack outline, lesson, transcript, search."""
 from flask import Blueprint, current_app, g, render_template, request
 
-from server.i18n import page_language
 from server.learning import discussion, next_steps, progress
 from server.content import library
 from server.errors import NotFound
-from server.i18n import N_
+from server.i18n import N_, page_language
 from server.content.search import SearchIndex
 from server.web.access import allow
 
 bp = Blueprint("learn", __name__)
 
 
-def _viewer_language(packs) -> str | None:
-    """The viewer's preferred language among those the library has."""
-    languages = sorted({p.language for p in packs})
-    return request.accept_languages.best_match(languages) if languages else None
-
-
 @bp.get("/")
 @allow("public")
 def home():
-    """The school's library, the viewer's language first."""
-    mine, others = library.list_packs()
-    language = _viewer_language(mine)
+    """The school's library, the packs in the page's language first."""
     account = g.get("account")
-    if account and account.role == "learner":
-        language = (account.profile or {}).get("language") or language
-    mine, others = library.list_packs(language)
+    mine, others = library.list_packs(page_language())
     suggestions = (next_steps.readable_suggestions(account, page_language())
                    if account and account.role == "learner" else None)
     return render_template("learn/home.html", packs=mine, other_packs=others, suggestions=suggestions)
