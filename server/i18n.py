@@ -34,6 +34,8 @@ DATA_WORDS = (
     N_("mathematics"), N_("health"), N_("science"), N_("reading"), N_("computing"), N_("farming"),
     N_("music"), N_("School default"), N_("Normal"), N_("Large"), N_("Larger"),
     N_("You mastered the step before."), N_("A good place to start."),
+    # badges (server.learning.progress_report)
+    N_("First skill mastered"), N_("Five skills mastered"), N_("A week of learning in a row"),
 )
 
 
@@ -94,6 +96,14 @@ def lang_attributes(code: str | None) -> Markup:
     return Markup(f'lang="{code}" dir="{direction_of(code)}"')
 
 
+def language_name(code: str | None) -> str:
+    """A language's name in the page's language ("sw" → "Kiswahili", or "swahili" in French); the code if unknown."""
+    try:
+        return Locale.parse((code or "").replace("-", "_")).get_display_name(page_language()) or code or ""
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code or ""
+
+
 def page_language() -> str:
     """The language this request's pages are in ("en" outside a request)."""
     return str(get_locale() or "en") if has_request_context() else "en"
@@ -104,6 +114,7 @@ def init_app(app) -> None:
     Babel(app, locale_selector=select_locale)
     app.add_template_filter(localized, "localized")
     app.add_template_filter(lang_attributes, "lang_attrs")
+    app.add_template_filter(language_name, "language_name")
 
     @app.context_processor
     def _language():
