@@ -2,14 +2,19 @@
 
 The only module that imports Flask-Babel. Templates call `_()` / `ngettext()` and the `dateformat`,
 `datetimeformat` and `numberformat` filters; views and domain modules stay in plain English.
-A page's language is, in order: the signed-in account's profile language, the `lantern_lang` cookie
-the switcher sets, the browser's Accept-Language (best of the five), the school's language, English.
+A page's language is, in order: the signed-in account's profile language (the footer switch saves it
+there too), the `lantern_lang` cookie the switch sets for visitors, the school's language, the browser's
+Accept-Language (best of the five), English. The school's language beats the phone's: shared phones often
+arrive set to a language nobody in the class reads.
 Pack content keeps its own `lang`: only the interface around it is translated.
 """
+import re
 from contextlib import contextmanager
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
+from markupsafe import Markup
 
 # Each language's name in itself, in the order the switcher shows them.
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "sw": "Kiswahili", "ar": "العربية"}
@@ -29,6 +34,8 @@ DATA_WORDS = (
     N_("mathematics"), N_("health"), N_("science"), N_("reading"), N_("computing"), N_("farming"),
     N_("music"), N_("School default"), N_("Normal"), N_("Large"), N_("Larger"),
     N_("You mastered the step before."), N_("A good place to start."),
+    # badges (server.learning.progress_report)
+    N_("First skill mastered"), N_("Five skills mastered"), N_("A week of learning in a row"),
 )
 
 
@@ -86,6 +93,36 @@ def language(code: str):
         yield code if code in LANGUAGES else "en"
 
 
+def direction_of(code: str | None) -> str:
+    """"rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu …), else "ltr"."""
+    try:
+        return "rtl" if Locale.parse((code or "en").replace("-", "_")).character_order == "right-to-left" else "ltr"
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "ltr"
+
+
+def lang_attributes(code: str | None) -> Markup:
+    """`lang="…" dir="…"` for a piece of content in its own language (pack text inside any interface).
+
+    The `dir` attribute also isolates the element from the text around it, so an English title inside an
+    Arabic sentence keeps its punctuation where it belongs."""
+    code = code if code and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", code) else "und"
+    return Markup(f'lang="{code}" dir="{direction_of(code)}"')
+
+
+def language_name(code: str | None) -> str:
+    """A language's name in the page's language ("sw" → "Kiswahili", or "swahili" in French); the code if unknown."""
+    try:
+        return Locale.parse((code or "").replace("-", "_")).get_display_name(page_language()) or code or ""
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code or ""
+
+
+def page_language() -> str:
+    """The language this request's pages are in ("en" outside a request)."""
+    return str(get_locale() or "en") if has_request_context() else "en"
+
+
 def init_app(app) -> None:
     """Install Flask-Babel with Lantern's locale choice and the template variables for `<html>`."""
     Babel(app, locale_selector=select_locale)
@@ -97,11 +134,13 @@ def init_app(app) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n), newstyle=True)
     app.add_template_filter(localized, "localized")
+    app.add_template_filter(lang_attributes, "lang_attrs")
+    app.add_template_filter(language_name, "language_name")
 
     @app.context_processor
     def _language():
         code = str(get_locale() or "en")
-        return {"page_lang": code, "page_dir": "rtl" if code in RIGHT_TO_LEFT else "ltr",
+        return {"page_lang": code, "page_dir": direction_of(code),
                 "interface_languages": LANGUAGES}
 
 
@@ -113,25 +152,29 @@ def select_locale() -> str:
         return chosen
     if request.cookies.get(COOKIE) in LANGUAGES:
         return request.cookies[COOKIE]
+    school = _school_language()
+    if school:
+        return school
     # The browser's languages by preference, by their main part ("fr-CA" is French): Werkzeug's
     # best_match would pick an exact "en;q=0.5" over "fr-CA".
     for tag, _quality in request.accept_languages:
         code = tag.replace("_", "-").split("-")[0].lower()
         if code in LANGUAGES:
             return code
-    return _school_language()
+    return "en"
 
 
-def _school_language() -> str:
-    """The school's language; read once per app once the school exists (setup names it, nothing changes it)."""
+def _school_language() -> str | None:
+    """The school's language (None when unset or not an interface language); read once per app once the
+    school exists (setup names it, nothing changes it)."""
     from server.models import School  # models need a bound database; this runs only inside a request
 
     known = current_app.extensions.get("lantern_school_language")
-    if known:
-        return known
+    if known is not None:
+        return known or None
     school = School.select().where(~School.deleted).first()
     language = (school.language or "").split("-")[0] if school else ""
-    language = language if language in LANGUAGES else "en"
+    language = language if language in LANGUAGES else ""
     if school is not None:
         current_app.extensions["lantern_school_language"] = language
-    return language
+    return language or None

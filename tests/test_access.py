@@ -46,7 +46,7 @@ EXPECTED = {
     "review.portfolio": {"coach", "admin"},
     "admin.home": {"admin"}, "admin.classes": {"admin"}, "admin.classes_post": {"admin"},
     "admin.accounts": {"admin"}, "admin.accounts_post": {"admin"}, "admin.account": {"admin"},
-    "admin.reset_pin": {"admin"}, "admin.move": {"admin"}, "admin.import_form": {"admin"},
+    "admin.reset_pin": {"admin"}, "admin.move": {"admin"}, "admin.symbol": {"admin"}, "admin.import_form": {"admin"},
     "admin.import_post": {"admin"}, "admin.audit": {"admin"},
 }
 ROLES = [None, "amina", "juma", "teacher", "admin"]  # anonymous, learner, another learner, coach, admin

@@ -61,13 +61,13 @@ def test_profile_language_wins_over_cookie_and_browser(demo_app, browser_for, pe
 
 
 @pytest.mark.parametrize(("cookie", "accept", "school", "expected"), [
-    ("es", "fr-FR,fr;q=0.9", "sw", "es"),  # the switcher's cookie beats the browser
-    (None, "fr-CA,en;q=0.5", "sw", "fr"),  # the browser's best match among the five (fr-CA → fr)
-    (None, "de-DE,de;q=0.9", "sw", "sw"),  # no match: the school's language
+    ("es", "fr-FR,fr;q=0.9", "sw", "es"),  # the switcher's cookie beats the school and the browser
+    (None, "fr-CA,en;q=0.5", "sw", "sw"),  # the school's language beats the phone's
+    (None, "fr-CA,en;q=0.5", "qq", "fr"),  # no usable school language: the browser's best (fr-CA → fr)
     (None, None, "ar", "ar"),
     ("xx", None, "qq", "en"),  # nothing usable: English
 ])
-def test_language_falls_back_cookie_browser_school_english(app, cookie, accept, school, expected):
+def test_language_falls_back_cookie_school_browser_english(app, cookie, accept, school, expected):
     from server.db import database
     from server.models import School
 
@@ -109,7 +109,7 @@ def test_arabic_pages_are_right_to_left(demo_app, browser_for):
     client.set_cookie("lantern_lang", "ar")
     html = client.get("/packs/fractions/lessons/what-is-a-fraction").get_data(as_text=True)
     assert _html_tag(html) == '<html lang="ar" dir="rtl">'
-    assert '<article lang="en">' in html  # lesson content is not translated and keeps its language
+    assert '<article lang="en" dir="ltr">' in html  # lesson content is not translated and keeps its language
     assert _html_tag(demo_app.test_client().get("/").get_data(as_text=True)) == '<html lang="en" dir="ltr">'
 
 
@@ -151,7 +151,9 @@ def test_error_messages_are_in_the_reader_language(demo_app, browser_for, people
     _set_language(people["amina"], "fr")
     refused = browser_for("amina").get(f"/practice/fractions/{locked.skill_id}")
     assert refused.status_code == 403 and f"« {locked.title} » est verrouillé." in refused.get_data(as_text=True)
-    missing = demo_app.test_client().get("/no-such-page", headers={"Accept-Language": "es"})
+    visitor = demo_app.test_client()
+    visitor.set_cookie("lantern_lang", "es")
+    missing = visitor.get("/no-such-page")
     assert "Esta página no existe en este servidor." in missing.get_data(as_text=True)
     assert str(InvalidInput(N_("Too many tries. Please wait %(seconds)s seconds and try again."), seconds=5)) == \
         "Too many tries. Please wait 5 seconds and try again."
@@ -189,3 +191,23 @@ def test_every_string_in_the_code_is_in_the_catalogues():
             found.add(msgid[0] if isinstance(msgid, tuple) else msgid)
     listed = {m.id[0] if isinstance(m.id, tuple) else m.id for m in _catalogue("fr") if m.id}
     assert found and found - listed == set(), "new strings: run pybabel extract, update, compile (see README)"
+
+
+@pytest.mark.parametrize(("code", "attributes"), [
+    ("en", 'lang="en" dir="ltr"'), ("ar", 'lang="ar" dir="rtl"'), ("fa-IR", 'lang="fa-IR" dir="rtl"'),
+    ("sw", 'lang="sw" dir="ltr"'), ("", 'lang="und" dir="ltr"'), ('x" onmouseover="y', 'lang="und" dir="ltr"'),
+])
+def test_content_carries_its_own_language_and_direction(code, attributes):
+    from server.i18n import lang_attributes
+
+    assert str(lang_attributes(code)) == attributes
+
+
+def test_names_and_pack_titles_are_isolated_in_the_arabic_interface(demo_app, browser_for, people):
+    _set_language(people["amina"], "ar")
+    amina = browser_for("amina")
+    lesson = amina.get("/packs/fractions/lessons/what-is-a-fraction").get_data(as_text=True)
+    assert '<a href="/packs/fractions" lang="en" dir="ltr">Fractions</a>' in lesson
+    assert "<bdi>Amina</bdi>" in lesson  # the sign-out button names her, isolated from the Arabic around it
+    html = amina.get("/").get_data(as_text=True)
+    assert '<strong lang="fr" dir="ltr">' in html or '<strong lang="en" dir="ltr">' in html

@@ -99,7 +99,7 @@ def test_a_failed_review_sends_the_skill_back_to_refresh_everywhere(demo_app, pe
     assert suggestions[0].kind == "refresh" and suggestions[0].url.endswith(SKILL)
     learner, coach = Browser(demo_app, people["amina"]), Browser(demo_app, people["teacher"])
     page = learner.get("/next").get_data(as_text=True)
-    assert "Let's refresh Knowing what a fraction means first" in page, page[page.find("<main"):page.find("</main>")]
+    assert "Let's refresh <bdi>Knowing what a fraction means</bdi> first" in page, page[page.find("<main"):page.find("</main>")]
     class_id = people["amina"].classroom_id
     overview = coach.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
     assert "needs a refresh" in overview and "To refresh" in overview

@@ -107,3 +107,19 @@ def test_status_page_says_how_sync_stands(demo_app, browser_for, people):
     html = browser_for("admin").get("/admin/status").get_data(as_text=True)
     assert "not paired with a district hub" in html
     assert re.search(r"Waiting to be sent</dt><dd>1<", html)
+
+
+def test_status_gives_the_phone_address_with_its_port_and_warnings_in_the_readers_language(demo_app, browser_for,
+                                                                                          people):
+    admin = browser_for("admin")
+    html = admin.get("/admin/status", base_url="http://localhost:8123").get_data(as_text=True)
+    address = re.search(r'<dd translate="no">(http://[^<]+)</dd>', html).group(1)
+    assert address.endswith(":8123/")
+    admin.get("/language?lang=fr&next=/admin/status")
+    french = admin.get("/admin/status").get_data(as_text=True)
+    assert "Aucune sauvegarde n’a encore été faite sur cet appareil." in french
+
+
+def test_the_usb_page_names_languages_and_shows_no_paths_or_commands(demo_app, browser_for):
+    html = browser_for("admin").get("/admin/usb").get_data(as_text=True)
+    assert "/media" not in html and "lantern sync" not in html and "--code" not in html

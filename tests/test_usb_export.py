@@ -39,7 +39,7 @@ def test_usb_page_offers_backup_and_says_how_to_pair(demo_app, browser_for, stic
     html = browser_for("admin").get("/admin/usb").get_data(as_text=True)
     assert str(sticks / "usb0") in html and "Save a backup to this stick" in html
     assert "Save results for the hub to this stick" not in html  # not paired yet
-    assert "pair this server first" in html
+    assert "this server must first be paired with the hub" in html
 
 
 def test_backup_to_the_stick_is_verified_and_shown_in_device_status(demo_app, browser_for, people, sticks):

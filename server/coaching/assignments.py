@@ -110,8 +110,8 @@ def assign_page(account: Account, class_id: str, pack_id: str | None = None) -> 
     learners = list(learners_query(classroom))
     groups = list(LearnerGroup.select().where((LearnerGroup.classroom == classroom) & ~LearnerGroup.deleted)
                   .order_by(LearnerGroup.updated_at.desc()))
-    targets = ([("class", "The whole class")]
-               + [(f"group:{g.id}", f"Group: {g.name} ({len(g.members)})") for g in groups]
+    targets = ([("class", N_("The whole class"))]  # the page says "Group: …" in the reader's language
+               + [(f"group:{g.id}", f"{g.name} ({len(g.members)})") for g in groups]
                + [(f"learner:{a.id}", a.display_name) for a in learners])
     lessons, practice = _work_choices(pack) if pack else ([], [])
     names, group_names = {a.id: a.display_name for a in learners}, {g.id: g.name for g in groups}

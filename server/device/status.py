@@ -7,6 +7,7 @@ from pathlib import Path
 
 from server.device.backup import last_backup
 from server.device.workers import sibling_pids
+from server.i18n import N_
 from server.models import Event, Outbox, PackVersion, SyncState
 from server.models.base import utcnow
 
@@ -30,7 +31,7 @@ class DeviceStatus:
     address: str
     last_backup: datetime | None = None
     sync: dict = field(default_factory=dict)  # last_push, last_error, pending, paired
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, dict]] = field(default_factory=list)  # (sentence to translate, parameters)
     workers: int = 1  # processes serving (`lantern serve --workers`); process_rss is all of them together
 
 
@@ -52,19 +53,21 @@ def device_status(data_dir: Path) -> DeviceStatus:
     return status
 
 
-def _warnings(status: DeviceStatus, newest_event: datetime | None) -> list[str]:
+def _warnings(status: DeviceStatus, newest_event: datetime | None) -> list[tuple[str, dict]]:
+    """Each warning as (an untranslated sentence, its parameters): the page says it in the reader's language."""
     warnings = []
     if status.disk_free < max(LOW_DISK_BYTES, status.disk_total * LOW_DISK_FRACTION):
-        warnings.append(f"The storage is nearly full: {status.disk_free // 1024**2} MB free. "
-                        "Remove old packs or copy backups off the device.")
+        warnings.append((N_("The storage is nearly full: %(free)s MB free. "
+                            "Remove old packs or copy backups off the device."), {"free": status.disk_free // 1024**2}))
     if status.clock < EARLIEST_PLAUSIBLE or (newest_event and status.clock < newest_event - timedelta(minutes=5)):
-        warnings.append("The clock looks wrong. Set the date and time, or connect to the internet once, "
-                        "so that answers and reviews get the right dates.")
+        warnings.append((N_("The clock looks wrong. Set the date and time, or connect to the internet once, "
+                            "so that answers and reviews get the right dates."), {}))
     if status.last_backup is None:
-        warnings.append("No backup has been made on this device yet. Plug in a USB stick and make one.")
+        warnings.append((N_("No backup has been made on this device yet. Plug in a USB stick and make one."), {}))
     elif status.clock - status.last_backup > timedelta(days=BACKUP_WARN_DAYS):
         days = (status.clock - status.last_backup).days
-        warnings.append(f"The last backup is {days} days old. Plug in a USB stick and make a new one.")
+        warnings.append((N_("The last backup is %(days)s days old. Plug in a USB stick and make a new one."),
+                         {"days": days}))
     return warnings
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from server.errors import PackError
 from server.content.kolibri.drive import find_channels
+from server.i18n import N_
 from server.content.packs.install import active_version
 from server.content.packs.manifest import MANIFEST_NAME, load_manifest, version_key
 
@@ -35,8 +36,9 @@ class FoundPack:
     @property
     def status_text(self) -> str:
         """The install status in plain words."""
-        return {"new": "Not installed", "installed": "Already installed", "newer": "Newer than the installed version",
-                "older": "Older than the installed version", "unreadable": f"Cannot be used: {self.problem}"}[self.status]
+        return {"new": N_("Not installed"), "installed": N_("Already installed"),
+                "newer": N_("Newer than the installed version"), "older": N_("Older than the installed version"),
+                "unreadable": f"Cannot be used: {self.problem}"}[self.status]
 
 
 def find_packs(roots: list[str | Path]) -> list[FoundPack]:

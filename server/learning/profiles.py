@@ -7,6 +7,7 @@ from server.i18n import N_
 from server.models import Account, Answer, Classroom
 from server.models.base import utcnow
 from server.learning.progress import record_event
+from server.people.symbols import SignInTile, signin_tiles
 
 CHOICES = {
     "language": [("", "School default"), ("en", "English"), ("fr", "Français"), ("sw", "Kiswahili"),
@@ -73,12 +74,36 @@ def classes_for_signin() -> list[Classroom]:
     return list(Classroom.select().where(~Classroom.deleted).order_by(Classroom.name))
 
 
-def class_roster(class_id: str) -> tuple[Classroom, list[Account]]:
-    """A class and its learners (display names only are shown)."""
+def class_roster(class_id: str) -> tuple[Classroom, list[SignInTile]]:
+    """A class and its learners' sign-in tiles (names, symbols; learners who share a name told apart)."""
     classroom = Classroom.get_or_none((Classroom.id == class_id) & ~Classroom.deleted)
     if classroom is None:
         raise NotFound(N_("This class does not exist."))
-    learners = list(Account.select(Account.username, Account.display_name)
-                    .where((Account.classroom == classroom) & (Account.role == "learner") & ~Account.deleted)
-                    .order_by(Account.display_name))
-    return classroom, learners
+    return classroom, signin_tiles(_learners_of(classroom))
+
+
+def learner_for_signin(username: str) -> tuple[Classroom, SignInTile] | None:
+    """The class and tile of the learner with this username (for the PIN page's greeting), if any."""
+    learner = Account.get_or_none((Account.username == (username or "").strip().lower()[:64])
+                                  & (Account.role == "learner") & ~Account.deleted)
+    if learner is None or learner.classroom_id is None:
+        return None
+    classroom = Classroom.get_or_none((Classroom.id == learner.classroom_id) & ~Classroom.deleted)
+    if classroom is None:
+        return None
+    tiles = signin_tiles(_learners_of(classroom))
+    return classroom, next(t for t in tiles if t.username == learner.username)
+
+
+def set_language(account: Account, code: str) -> None:
+    """Save the interface language the person chose with the footer switch (their own choice wins)."""
+    if code not in {c for c, _ in CHOICES["language"]} or (account.profile or {}).get("language") == code:
+        return
+    Account.update(profile={**(account.profile or {}), "language": code}, version=Account.version + 1,
+                   updated_at=utcnow()).where(Account.id == account.id).execute()
+
+
+def _learners_of(classroom: Classroom) -> list[Account]:
+    return list(Account.select(Account.username, Account.display_name, Account.profile)
+                .where((Account.classroom == classroom) & (Account.role == "learner") & ~Account.deleted)
+                .order_by(Account.display_name))

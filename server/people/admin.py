@@ -22,6 +22,7 @@ from server.identity import device_id
 from server.models import Account, AuditEntry, Classroom, CoachClass
 from server.models.base import utcnow
 from server.people.roster_import import ImportPlan, plan_import
+from server.people.symbols import SYMBOLS
 
 STAFF_ROLES = ("learner", "coach")
 
@@ -125,6 +126,24 @@ def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Accou
         auth.end_all_sessions(learner.id)
         record(admin, "reset_pin", account_id=learner.id, username=learner.username)
     return learner, pin
+
+
+def set_symbol(admin: Account, account_id: str, code: str) -> Account:
+    """Give a learner a sign-in symbol (or none), so same-name learners look different on the class list."""
+    learner = school_account(admin, account_id)
+    if learner.role != "learner":
+        raise InvalidInput(N_("Only learners sign in from the class list."))
+    if code and code not in SYMBOLS:
+        raise InvalidInput(N_("Please choose a symbol from the list."), field="symbol")
+    profile = {k: v for k, v in (learner.profile or {}).items() if k != "symbol"}
+    if code:
+        profile["symbol"] = code
+    with database.atomic():
+        Account.update(profile=profile, version=Account.version + 1, updated_at=utcnow(),
+                       updated_by=device_id()).where(Account.id == learner.id).execute()
+        record(admin, "set_symbol", account_id=learner.id, username=learner.username, symbol=code)
+    learner.profile = profile
+    return learner
 
 
 def move_learner(admin: Account, account_id: str, class_id: str) -> Account:

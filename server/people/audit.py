@@ -11,6 +11,7 @@ from server.models import Account, AuditEntry
 ACTIONS = {  # audit action -> how the log page says it (translated when shown)
     "create_class": N_("created a class"), "create_account": N_("created an account"),
     "import_accounts": N_("imported accounts from a file"), "reset_pin": N_("reset a PIN"),
+    "set_symbol": N_("gave a learner a sign-in symbol"),
     "move_learner": N_("moved a learner to another class"),
     "add_coach": N_("added a coach to a class"), "remove_coach": N_("took a coach off a class"),
     "assign_work": N_("assigned work"), "remove_assignment": N_("took back assigned work"),

@@ -17,10 +17,9 @@ SIGNED_OUT_COOKIE = "lantern_signed_out"
 @bp.get("/signin")
 @allow("public")
 def signin():
-    """The plain sign-in form, and the class list for picking your name."""
-    return render_template("account/signin.html", username=request.args.get("username", ""),
-                           next=request.args.get("next", ""), classes=profiles.classes_for_signin(),
-                           signed_out=request.args.get("out") == "1")
+    """The class list for picking your name and the plain form; with a learner's name, their PIN page."""
+    return _signin_page(request.args.get("username", ""), request.args.get("next", ""),
+                        signed_out=request.args.get("out") == "1")
 
 
 @bp.post("/signin")
@@ -31,12 +30,20 @@ def signin_post():
         account = auth.sign_in(request.form.get("username", ""), request.form.get("password", ""),
                                client=request.remote_addr or "unknown")
     except InvalidInput as err:
-        return render_template("account/signin.html", username=request.form.get("username", ""),
-                               next=request.form.get("next", ""), error=localized(err),
-                               classes=profiles.classes_for_signin()), 400
+        return _signin_page(request.form.get("username", ""), request.form.get("next", ""), localized(err)), 400
     response = redirect(safe_redirect_target(request.form.get("next")))
     set_session_cookie(response, auth.start_session(account))
     return response
+
+
+def _signin_page(username: str, next_url: str, error: str | None = None, signed_out: bool = False) -> str:
+    """A learner from a class list gets a greeting and a PIN field; anyone else the plain form."""
+    learner = profiles.learner_for_signin(username) if username else None
+    if learner is not None:
+        classroom, tile = learner
+        return render_template("account/pin.html", classroom=classroom, tile=tile, next=next_url, error=error)
+    return render_template("account/signin.html", username=username, next=next_url, error=error,
+                           classes=profiles.classes_for_signin(), signed_out=signed_out)
 
 
 @bp.get("/signin/class/<class_id>")

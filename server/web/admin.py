@@ -6,6 +6,7 @@ from server.content import library
 from server.i18n import localized
 from server.people import admin
 from server.people.classes import classes_for
+from server.people.symbols import SYMBOLS
 from server.errors import InvalidInput
 from server.web.access import allow
 
@@ -81,6 +82,7 @@ def account(account_id: str, error=None, new_pin=None, status: int = 200):
     taught = admin.taught_classes(g.account, person) if person.role == "coach" else []
     return render_template("admin/account.html", person=person, classes=admin.school_classes(g.account),
                            taught=taught, error=error, new_pin=new_pin, moved=request.args.get("moved"),
+                           symbols=SYMBOLS, symbol_saved=request.args.get("symbol"),
                            teaching=request.args.get("teaching")), status
 
 
@@ -93,6 +95,17 @@ def reset_pin(account_id: str):
     except InvalidInput as err:
         return account(account_id, error=localized(err), status=400)
     return _no_store(account(account_id, new_pin=pin))
+
+
+@bp.post("/accounts/<account_id>/symbol")
+@allow("admin")
+def symbol(account_id: str):
+    """Give a learner a sign-in symbol (or take it away)."""
+    try:
+        admin.set_symbol(g.account, account_id, request.form.get("symbol", ""))
+    except InvalidInput as err:
+        return account(account_id, error=localized(err), status=400)
+    return redirect(url_for("admin.account", account_id=account_id, symbol=1), 303)
 
 
 @bp.post("/accounts/<account_id>/move")

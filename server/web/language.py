@@ -1,7 +1,8 @@
 """The language switcher: remember the chosen language in a cookie and go back to the page."""
-from flask import Blueprint, redirect, request
+from flask import Blueprint, g, redirect, request
 
 from server.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES
+from server.learning.profiles import set_language
 from server.web.access import allow
 from server.web.redirects import safe_redirect_target
 
@@ -11,10 +12,14 @@ bp = Blueprint("language", __name__)
 @bp.get("/language")
 @allow("public")
 def choose():
-    """Set the interface language (a plain GET form, so it works without JavaScript) and return."""
+    """Set the interface language (a plain GET form, so it works without JavaScript) and return.
+
+    Signed in, the choice is saved in the person's profile, which beats every other source."""
     response = redirect(safe_redirect_target(request.args.get("next")))
     code = request.args.get("lang", "")
     if code in LANGUAGES:
+        if g.get("account") is not None:
+            set_language(g.account, code)
         response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
                             secure=request.is_secure)
     return response

@@ -1,10 +1,10 @@
 """Learner-facing content pages: library, pack outline, lesson, transcript, search."""
 from flask import Blueprint, current_app, g, make_response, render_template, request
 
-from server.learning import discussion, progress, recommend
+from server.learning import discussion, next_steps, progress
 from server.content import library
 from server.errors import NotFound
-from server.i18n import N_
+from server.i18n import N_, page_language
 from server.content.search import SearchIndex
 from server.web.access import allow
 from server.web.http import CSP
@@ -12,23 +12,14 @@ from server.web.http import CSP
 bp = Blueprint("learn", __name__)
 
 
-def _viewer_language(packs) -> str | None:
-    """The viewer's preferred language among those the library has."""
-    languages = sorted({p.language for p in packs})
-    return request.accept_languages.best_match(languages) if languages else None
-
-
 @bp.get("/")
 @allow("public")
 def home():
-    """The school's library, the viewer's language first."""
-    mine, others = library.list_packs()
-    language = _viewer_language(mine)
+    """The school's library, the packs in the page's language first."""
     account = g.get("account")
-    if account and account.role == "learner":
-        language = (account.profile or {}).get("language") or language
-    mine, others = library.list_packs(language)
-    suggestions = recommend.suggest(account) if account and account.role == "learner" else None
+    mine, others = library.list_packs(page_language())
+    suggestions = (next_steps.readable_suggestions(account, page_language())
+                   if account and account.role == "learner" else None)
     return render_template("learn/home.html", packs=mine, other_packs=others, suggestions=suggestions)
 
 
@@ -46,12 +37,13 @@ def lesson(pack_id: str, lesson_id: str):
     """A lesson page, pre-rendered at import."""
     page = library.lesson_page(pack_id, lesson_id)
     account = g.get("account")
-    questions = None
+    questions = practice = None
     if account and account.role == "learner":
         progress.note_lesson_opened(account.id, pack_id, lesson_id)
         questions = discussion.lesson_questions(account, pack_id, lesson_id, discussion.PREVIEW)
+        practice = next_steps.lesson_practice(account, page)
     response = make_response(render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack,
-                                             questions=questions))
+                                             questions=questions, practice=practice))
     if any(m["kind"] == "app" for m in page.lesson.media):  # only such a page may frame an app (web/apps.py)
         response.headers["Content-Security-Policy"] = CSP + "; frame-src 'self'"
     return response

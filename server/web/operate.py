@@ -139,16 +139,28 @@ def job(job_id: str):
 @allow("admin")
 def status():
     """Disk, memory, uptime, activity and plain-words warnings."""
-    return render_template("operate/status.html", s=device.device_status(current_app.config["DATA_DIR"]))
+    return render_template("operate/status.html", s=device.device_status(current_app.config["DATA_DIR"]),
+                           address=_phone_address())
+
+
+@bp.app_template_filter("stick_name")
+def stick_name(path: str) -> str:
+    """What a person calls a USB stick: its label (the last part of where it is mounted), never a path."""
+    return str(path).rstrip("/").rsplit("/", 1)[-1] or str(path)
+
+
+def _phone_address() -> str:
+    """The address phones use: this device's LAN address with the port this page was served on."""
+    port = request.host.rsplit(":", 1)[1] if ":" in request.host and not request.host.endswith("]") else ""
+    port = port if port.isdigit() else ""  # the Host header is the client's: only a port number is kept
+    return f"http://{device.lan_address()}{':' + port if port else ''}/"
 
 
 @bp.get("/admin/poster")
 @allow("admin", "coach")
 def poster():
-    """A printable poster with the server's address in large type and a QR code."""
-    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
-    port = port if port.isdigit() else ""  # the Host header is the client's: only a port number is kept
-    url = f"http://{device.lan_address()}{':' + port if port else ''}/"
+    """A printable poster with the address of the class list in large type and a QR code for it."""
+    url = _phone_address() + "signin"
     svg = io.BytesIO()
     import segno  # a QR code is drawn rarely; not worth keeping in memory
 

@@ -1,9 +1,12 @@
 """Practice pages: one question per page, feedback on the next (post/redirect/get)."""
+import re
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from markupsafe import Markup
 
 from server.coaching import handins
+from server.i18n import N_, ngettext, translate
 from server.learning import practice
 from server.content.library import get_pack
 from server.models import Item
@@ -12,6 +15,22 @@ from server.web.access import allow
 from server.models import Answer
 
 bp = Blueprint("practice", __name__)
+
+
+# A pack's own minimum rule as `server.learning.mastery.describe_rule` writes it, in the reader's language.
+_RULES = ((re.compile(r"^(\d+) right answers in a row$"), lambda m: ngettext(
+    "%(num)d right answer in a row", "%(num)d right answers in a row", int(m[1]))),
+          (re.compile(r"^(\d+) right out of the last (\d+) answers$"), lambda m: translate(
+              N_("%(right)s right out of the last %(answers)s answers")) % {"right": m[1], "answers": m[2]}))
+
+
+@bp.app_template_filter("mastery_rule_words")
+def mastery_rule_words(rule: str) -> str:
+    """The mastery rule's English description, translated (unknown wording is shown as it is)."""
+    for pattern, words in _RULES:
+        if match := pattern.match(rule or ""):
+            return words(match)
+    return rule
 
 
 @bp.app_template_filter("item_html")

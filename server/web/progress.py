@@ -4,7 +4,8 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from server.coaching import buddies
 from server.content import library
 from server.learning import profiles
-from server.learning import progress_report, recommend
+from server.i18n import page_language
+from server.learning import next_steps, progress_report
 from server.learning.progress import record_event
 from server.web.access import allow
 
@@ -24,18 +25,23 @@ def me():
 @allow("learner")
 def what_next():
     """Three choices, each with a reason; the learner picks."""
-    return render_template("progress/next.html", suggestions=recommend.suggest(g.account),
+    return render_template("progress/next.html",
+                           suggestions=next_steps.readable_suggestions(g.account, page_language()),
                            buddies=buddies.pairings_for(g.account))
 
 
 @bp.post("/packs/<pack_id>/lessons/<lesson_id>/finish")
 @allow("learner")
 def finish_lesson(pack_id: str, lesson_id: str):
-    """Mark a lesson finished; go on to the next lesson or, at a unit's end, reflect."""
+    """Mark a lesson finished; go on to its practice, assigned work, the unit's reflection or the next lesson."""
     page = library.lesson_page(pack_id, lesson_id)
     record_event(g.account.id, "lesson_finished", {"pack_id": pack_id, "lesson_id": lesson_id})
     unit_id = page.lesson.unit.unit_id
-    if page.next is None or library.lesson_page(pack_id, page.next.lesson_id).lesson.unit.unit_id != unit_id:
+    unit_ends = page.next is None or library.lesson_page(pack_id, page.next.lesson_id).lesson.unit.unit_id != unit_id
+    then = next_steps.after_lesson(g.account, page, unit_ends)
+    if then:
+        return redirect(then, 303)
+    if unit_ends:
         return redirect(url_for("progress.reflect", pack_id=pack_id, unit_id=unit_id), 303)
     return redirect(url_for("learn.lesson", pack_id=pack_id, lesson_id=page.next.lesson_id), 303)
 

@@ -3,6 +3,8 @@
 The full crawl runs in English; this pass checks that the translated, mirrored layout holds up
 (the language switcher, `dir="rtl"`, the logical CSS properties) on one page of each main kind.
 """
+import json
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -56,5 +58,37 @@ def test_arabic_pages_pass_axe_and_fit_a_small_phone(chromium, axe_source, live_
             problems += [f"{path}: [{v['impact']}] {v['id']}: {v['help']} at {v['nodes'][0]['target']}"
                          for v in axe_violations(page, axe_source)]
     finally:
+        if role:  # the switch saved Arabic in her profile: give the other tests their English learner back
+            page.goto(live_server + "/language?lang=en&next=/")
         page.close()
     assert not problems, "\n".join(problems)
+
+
+# Each element's own direction as Chromium lays it out, for content inside the Arabic interface.
+DIRECTIONS = """[...document.querySelectorAll(%s)].map(n => [n.tagName.toLowerCase(), n.lang,
+  getComputedStyle(n).direction, getComputedStyle(n).unicodeBidi, n.textContent.trim().slice(0, 40)])"""
+
+
+@pytest.mark.parametrize(("path", "selector", "language"), [
+    ("/packs/fractions/lessons/what-is-a-fraction", "article, article h1, .crumbs a, .pager a span[lang]", "en"),
+    ("/packs/sante-hygiene/lessons/se-laver-les-mains", "article, article h1, .crumbs a", "fr"),
+    ("/packs/sante-hygiene", "main > div[lang], main h1", "fr"),
+    ("/search?q=fraction", ".hits bdi", ""),
+])
+def test_english_and_french_content_stays_left_to_right_in_the_arabic_interface(chromium, live_server, path,
+                                                                                 selector, language):
+    page = chromium.page()
+    try:
+        page.emulate_phone(360, 640)
+        page.goto(live_server + "/language?lang=ar&next=" + urllib.parse.quote(path))
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        found = page.evaluate(DIRECTIONS % json.dumps(selector))
+    finally:
+        page.goto(live_server + "/language?lang=en&next=/")
+        page.close()
+    assert found, f"nothing matched {selector} on {path}"
+    for tag, lang, direction, bidi, text in found:
+        assert direction == "ltr", f"{path}: <{tag} lang={lang}> “{text}” is laid out {direction}"
+        assert bidi in ("isolate", "plaintext") or tag in ("article", "div", "main"), (path, tag, bidi, text)
+        if language and tag not in ("main", "h1"):
+            assert lang == language, (path, tag, lang, text)
