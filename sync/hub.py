@@ -67,7 +67,8 @@ def catalogue():
     message = protocol.decode(body, "catalogue-request")
     if message.get("school_id") != device.school_id:
         raise Forbidden("This message names another school than the device's own.")
-    return _reply({"type": "catalogue", "packs": packs.catalogue()})
+    return _reply({"type": "catalogue", "packs": packs.catalogue(),
+                   "publishers": packs.publisher_keys(current_app.config["DATA_DIR"])})
 
 
 @bp.get("/sync/v1/packs/<sha256>")

@@ -107,18 +107,114 @@ def pack_build(src, output, pack_id, version, language):
 
 @pack.command("verify")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def pack_verify(path):
-    """Check a pack file or folder without installing it."""
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Check the signer against this server's trusted publishers (default: signature only).")
+def pack_verify(path, data_dir):
+    """Check a pack file or folder (and its signature) without installing it."""
+    from server.content.packs.publishers import provenance, without_trust_store
     from server.content.packs.verify import verify_pack
 
+    if data_dir:
+        _open(data_dir)
     try:
-        opened = verify_pack(path)
+        opened = verify_pack(path, trust=provenance if data_dir else without_trust_store)
     except LanternError as err:
         _fail(err)
     m = opened.manifest
     click.echo(f"OK: {m.title} {m.version} [{m.language}], {len(m.lessons)} lessons, "
                f"{m.item_count} practice items, {opened.size_bytes / 1e6:.1f} MB, "
-               f"{'signed by ' + opened.signed_by if opened.signed_by else 'unsigned'}")
+               f"{_origin_text(opened.provenance)}")
+
+
+def _origin_text(origin) -> str:
+    if origin.state == "trusted":
+        return f"signed by {origin.name} (trusted)"
+    if origin.state == "untrusted":
+        return f"signed with key {origin.key_id}, not a trusted publisher's (or trust not checked: give --data)"
+    return "unsigned"
+
+
+@pack.command("keygen")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the private key (kept by the publisher, never on a school server).")
+def pack_keygen(out):
+    """Make an Ed25519 publisher key pair; print the public key schools trust."""
+    from server.content.packs.signing import generate_key, key_id
+
+    try:
+        public = generate_key(out)
+    except FileExistsError:
+        _fail(LanternError(f"{out} already exists; choose another file (a key is never overwritten)."))
+    click.echo(f"Private key written to {out} (keep it safe). Public key, for the admin's Publishers page:")
+    click.echo(public)
+    click.echo(f"Key id: {key_id(public)}")
+
+
+@pack.command("sign")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the signed pack here (default: sign the file in place).")
+def pack_sign(path, key_file, output):
+    """Sign a pack archive with a publisher key (checks the pack first)."""
+    from server.content.packs.signing import key_id, load_private_key, public_key_of, sign_pack_file
+    from server.content.packs.verify import verify_pack
+
+    try:
+        private = load_private_key(key_file)
+        verify_pack(path)
+        target = sign_pack_file(path, private, output)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Signed {target} with key {key_id(public_key_of(private))}.")
+
+
+@pack.group("trust")
+def pack_trust():
+    """The publisher keys whose signed packs this server trusts."""
+
+
+@pack_trust.command("add")
+@_data_option
+@click.argument("public_key")
+@click.option("--name", required=True, help="The publisher's name, shown as “signed by NAME (trusted)”.")
+def pack_trust_add(data_dir, public_key, name):
+    """Trust a publisher's public key."""
+    from server.content.packs.publishers import trust_key
+
+    _open(data_dir)
+    try:
+        row = trust_key(public_key, name)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Trusted {row.name} (key {row.key_id}).")
+
+
+@pack_trust.command("list")
+@_data_option
+def pack_trust_list(data_dir):
+    """List trusted publisher keys."""
+    from server.content.packs.publishers import trusted_keys
+
+    _open(data_dir)
+    rows = trusted_keys()
+    if not rows:
+        click.echo("No publisher key is trusted.")
+    for row in rows:
+        click.echo(f"{row.key_id}\t{row.source}\t{row.name}\t{row.public_key}")
+
+
+@pack_trust.command("remove")
+@_data_option
+@click.argument("key_id")
+def pack_trust_remove(data_dir, key_id):
+    """Stop trusting a publisher key (by its key id)."""
+    from server.content.packs.publishers import distrust_key
+
+    _open(data_dir)
+    if not distrust_key(key_id):
+        _fail(LanternError(f"No trusted key has the id {key_id}."))
+    click.echo(f"Key {key_id} is no longer trusted.")
 
 
 @pack.command("import")

@@ -11,6 +11,7 @@ from pathlib import Path
 from server.errors import PackError
 from server.content.packs.install import active_version
 from server.content.packs.manifest import MANIFEST_NAME, load_manifest, version_key
+from server.content.packs.publishers import Provenance, manifest_provenance
 
 DEFAULT_ROOTS = ("/media", "/mnt", "/run/media")
 MAX_DEPTH = 4
@@ -26,7 +27,7 @@ class FoundPack:
     version: str
     language: str
     size_bytes: int
-    signed: bool
+    origin: Provenance  # state: unsigned | trusted | untrusted | invalid (refused)
     status: str  # new | installed | newer | older | unreadable
     problem: str = ""
 
@@ -72,7 +73,12 @@ def describe(path: Path) -> FoundPack:
         manifest = load_manifest(_manifest_bytes(path))
     except (PackError, OSError, zipfile.BadZipFile, KeyError) as err:
         reason = err.message if isinstance(err, PackError) else "it is damaged or not a Lantern pack"
-        return FoundPack(path, path.name, "", "", "", _size(path), False, "unreadable", reason)
+        return FoundPack(path, path.name, "", "", "", _size(path), Provenance("unsigned"), "unreadable", reason)
+    try:
+        origin = manifest_provenance(manifest.raw)
+    except PackError as err:
+        return FoundPack(path, manifest.title, manifest.id, manifest.version, manifest.language, _size(path),
+                         Provenance("invalid"), "unreadable", err.reason)
     active = active_version(manifest.id)
     if active is None:
         status = "new"
@@ -81,7 +87,7 @@ def describe(path: Path) -> FoundPack:
     else:
         status = "newer" if version_key(manifest.version) > version_key(active.version) else "older"
     return FoundPack(path, manifest.title, manifest.id, manifest.version, manifest.language,
-                     _size(path), manifest.signature is not None, status)
+                     _size(path), origin, status)
 
 
 def _manifest_bytes(path: Path) -> bytes:

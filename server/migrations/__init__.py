@@ -9,7 +9,7 @@ Imports inside functions: each migration reads the model list it creates only wh
 import logging
 
 from peewee import CharField, DateTimeField, IntegerField
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from server.db import database, is_sqlite
 from server.models.base import BaseModel, utcnow
@@ -65,6 +65,16 @@ def _project_tables(migrator):
     database.create_tables(PROJECT_MODELS, safe=True)
 
 
+def _trusted_publishers(migrator):
+    """Publisher keys whose pack signatures this server trusts (issue 18)."""
+    from server.models.content import TRUST_MODELS
+    from server.models.sync_pull import HubPack
+    database.create_tables(TRUST_MODELS, safe=True)
+    columns = {c.name for c in database.get_columns(HubPack._meta.table_name)}
+    if "signed_by" not in columns:  # a database made by migration 6 of this release already has it
+        migrate(migrator.add_column(HubPack._meta.table_name, "signed_by", HubPack.signed_by))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "sync tables", _sync_tables),
@@ -72,6 +82,7 @@ MIGRATIONS = [
     (4, "discussion posts and study pairs", _discussion_tables),
     (5, "projects and hand-ins", _project_tables),
     (6, "sync pull: roster records and offered packs", _sync_pull_tables),
+    (7, "trusted pack publishers", _trusted_publishers),
 ]
 
 

@@ -58,6 +58,7 @@ class HubPack(BaseModel):
     size = BigIntegerField()
     suffix = CharField(max_length=16)
     offered_at = DateTimeField(default=utcnow)
+    signed_by = CharField(max_length=100, null=True)  # migration 7: who signed the offered file
 
 
 SYNC_PULL_MODELS = [HubRecord, HubRecordCounter, SentRecord, HubPack]

@@ -2,8 +2,10 @@
 Every change is recorded in the audit log by server.people.admin; admins see their own school only."""
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
+from server.db import database
 from server.i18n import localized
-from server.people import admin
+from server.content.packs import publishers
+from server.people import admin, audit as audit_trail
 from server.people.classes import classes_for
 from server.errors import InvalidInput
 from server.web.access import allow
@@ -129,6 +131,37 @@ def import_post():
 def audit():
     """Who did what, when."""
     return render_template("admin/audit.html", lines=admin.audit_log(g.account))
+
+
+@bp.get("/publishers")
+@allow("admin")
+def publisher_keys(error=None, field=None, status: int = 200):
+    """The publisher keys whose signed packs this server trusts, and a form to add one."""
+    return render_template("admin/publishers.html", keys=publishers.trusted_keys(), error=error, field=field,
+                           form=request.form, done=request.args.get("done")), status
+
+
+@bp.post("/publishers")
+@allow("admin")
+def publisher_add():
+    """Trust a publisher's public key under a name."""
+    try:
+        with database.atomic():
+            row = publishers.trust_key(request.form.get("public_key", ""), request.form.get("name", ""))
+            audit_trail.record(g.account, "publisher_trusted", key_id=row.key_id, name=row.name)
+    except InvalidInput as err:
+        return publisher_keys(localized(err), err.field, 400)
+    return redirect(url_for("admin.publisher_keys", done="added"), 303)
+
+
+@bp.post("/publishers/<key_id>/remove")
+@allow("admin")
+def publisher_remove(key_id: str):
+    """Stop trusting a publisher key."""
+    with database.atomic():
+        if publishers.distrust_key(key_id):
+            audit_trail.record(g.account, "publisher_distrusted", key_id=key_id[:16])
+    return redirect(url_for("admin.publisher_keys", done="removed"), 303)
 
 
 def _no_store(view_result):
