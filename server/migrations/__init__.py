@@ -75,6 +75,14 @@ def _trusted_publishers(migrator):
         migrate(migrator.add_column(HubPack._meta.table_name, "signed_by", HubPack.signed_by))
 
 
+def _class_pin_length(migrator):
+    """A class can require longer PINs (issue 18)."""
+    from server.models import Classroom
+    columns = {c.name for c in database.get_columns(Classroom._meta.table_name)}
+    if "pin_length" not in columns:  # the first migration of a fresh database already made it
+        migrate(migrator.add_column(Classroom._meta.table_name, "pin_length", Classroom.pin_length))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "sync tables", _sync_tables),
@@ -83,6 +91,7 @@ MIGRATIONS = [
     (5, "projects and hand-ins", _project_tables),
     (6, "sync pull: roster records and offered packs", _sync_pull_tables),
     (7, "trusted pack publishers", _trusted_publishers),
+    (8, "class PIN length", _class_pin_length),
 ]
 
 

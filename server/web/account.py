@@ -1,5 +1,14 @@
-"""Signing in and out, and the learner's own profile."""
-from flask import Blueprint, g, redirect, render_template, request, url_for
+"""Signing in and out, the phone's device cookie, and the learner's own profile.
+
+The device cookie (`lantern_device`, signed with the server's secret key, HttpOnly, a year) names this phone
+with a random id and lists the accounts (at most 8) it signed in. Sign-in then throttles those accounts on
+this phone's own allowance (server/people/auth.py), so guesses from another phone cannot lock them out here.
+Signing out keeps it: it holds no session and nothing a learner typed.
+"""
+import secrets
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from server.i18n import localized
 from server.people import auth
@@ -8,6 +17,29 @@ from server.errors import InvalidInput
 from server.web.access import allow, clear_session_cookie, set_session_cookie
 
 bp = Blueprint("account", __name__)
+DEVICE_COOKIE = "lantern_device"
+DEVICE_ACCOUNTS = 8
+
+
+def _device_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="lantern-device-v1")
+
+
+def _device() -> tuple[str | None, frozenset]:
+    """This phone's id and the accounts it signed in before (nothing when the cookie is absent or forged)."""
+    try:
+        data = _device_signer().loads(request.cookies.get(DEVICE_COOKIE, "")[:2000])
+        return str(data["d"])[:32], frozenset(str(a) for a in data["a"][:DEVICE_ACCOUNTS])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None, frozenset()
+
+
+def _remember_device(response, device: str | None, known: frozenset, account_id: str) -> None:
+    """Add the account to this phone's device cookie (the newest first, at most 8)."""
+    accounts = [account_id] + [a for a in sorted(known) if a != account_id][:DEVICE_ACCOUNTS - 1]
+    value = _device_signer().dumps({"d": device or secrets.token_urlsafe(12), "a": accounts})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=365 * 86400, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,15 +61,17 @@ def signin():
 @allow("public")
 def signin_post():
     """Check the name and password/PIN; start a session."""
+    device, known = _device()
     try:
         account = auth.sign_in(request.form.get("username", ""), request.form.get("password", ""),
-                               client=request.remote_addr or "unknown")
+                               client=request.remote_addr or "unknown", known_accounts=known, device=device)
     except InvalidInput as err:
         return render_template("account/signin.html", username=request.form.get("username", ""),
                                next=request.form.get("next", ""), error=localized(err),
                                classes=profiles.classes_for_signin()), 400
     response = redirect(_safe_next(request.form.get("next")))
     set_session_cookie(response, auth.start_session(account))
+    _remember_device(response, device, known, account.id)
     return response
 
 
@@ -56,7 +90,8 @@ def signout():
     auth.end_session(g.session_token)
     response = redirect(url_for("account.signin"))
     clear_session_cookie(response)
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    # Not "cookies": that would also drop the device cookie, and with it this phone's own allowance.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 

@@ -25,7 +25,7 @@ def home():
 def classes(error: str | None = None, status: int = 200):
     """The school's classes, and a form to add one."""
     return render_template("admin/classes.html", classes=classes_for(g.account),
-                           error=error, created=request.args.get("created")), status
+                           error=error, created=request.args.get("created"), pins=request.args.get("pins")), status
 
 
 @bp.post("/classes")
@@ -37,6 +37,17 @@ def classes_post():
     except InvalidInput as err:
         return classes(localized(err), 400)
     return redirect(url_for("admin.classes", created=classroom.name), 303)
+
+
+@bp.post("/classes/<class_id>/pins")
+@allow("admin")
+def pin_length(class_id: str):
+    """Require longer PINs in a class (for PINs given from now on)."""
+    try:
+        classroom = admin.set_pin_length(g.account, class_id, request.form.get("pin_length", ""))
+    except InvalidInput as err:
+        return classes(localized(err), 400)
+    return redirect(url_for("admin.classes", pins=classroom.name), 303)
 
 
 @bp.get("/accounts")
