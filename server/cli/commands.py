@@ -38,11 +38,17 @@ def main(verbose: bool):
               show_default=True, help="Open HTTP connections at once (phones keep idle ones open).")
 @click.option("--idle-timeout", type=click.IntRange(min=1), default=60, envvar="LANTERN_IDLE_TIMEOUT",
               show_default=True, help="Seconds before an idle keep-alive connection is closed.")
-def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_limit, idle_timeout):
-    """Run the server under waitress."""
-    import waitress
-
+@click.option("--per-address-limit", type=click.IntRange(min=1), default=None, envvar="LANTERN_PER_ADDRESS_LIMIT",
+              help="Open connections one client address may hold (default: a quarter of --connection-limit).")
+@click.option("--header-timeout", type=click.FloatRange(min=0.5), default=20.0, show_default=True,
+              help="Seconds a request's headers may take in all (not reset by each byte).")
+@click.option("--spool-mb", type=click.IntRange(min=1), default=16, show_default=True, envvar="LANTERN_SPOOL_MB",
+              help="MB of request bodies (uploads) held on disk at once, in DATA/tmp/spool.")
+def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_limit, idle_timeout,
+          per_address_limit, header_timeout, spool_mb):
+    """Run the server under waitress (with Lantern's body limits and fair connections)."""
     from server import create_app
+    from server.device.http_server import Guard, make_server
     from server.device.service import waitress_options
 
     if demo and data_dir is None:
@@ -66,12 +72,15 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_lim
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/device/service.py.
-    # waitress would read (and spool to disk) bodies up to 1 GB before Flask refuses them: a little over the
-    # app's own limit, Flask still answers with its clear page; far over it, waitress closes the door.
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
-                   clear_untrusted_proxy_headers=True, _quiet=True,
-                   max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
-                   **waitress_options(connection_limit, idle_timeout))
+    # Bodies are limited per route before they are stored, temporary files go to DATA/tmp/spool within a
+    # budget, one address holds at most a share of the connections, and read deadlines are absolute
+    # (server/device/http_server.py).
+    options = waitress_options(connection_limit, idle_timeout)
+    guard = Guard(spool_dir=config["DATA_DIR"] / "tmp" / "spool", spool_budget=spool_mb * 1024**2,
+                  per_address=per_address_limit or max(1, options["connection_limit"] // 4),
+                  header_seconds=header_timeout)
+    make_server(app, guard, host=host, port=port, threads=threads, ident="Lantern",
+                clear_untrusted_proxy_headers=True, **options).run()
 
 
 def _display_host(host: str) -> str:
