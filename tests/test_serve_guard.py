@@ -170,3 +170,46 @@ def test_a_trickled_request_is_closed_at_its_deadline_not_kept_alive_by_each_byt
     sock.close()
     assert closed_after is not None, "the server kept the trickling connection open for 20 s"
     assert time.monotonic() - began < 15
+
+
+def _http(port, method, path, source="127.0.0.1", headers=None, body=None, cookies=None):
+    """One request from `source`; (status, headers as a list, body text)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10, source_address=(source, 0))
+    sent = dict(headers or {})
+    if cookies:
+        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if body is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=sent)
+    response = conn.getresponse()
+    result = response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+    conn.close()
+    return result
+
+
+def _sign_in(port, username, pin, source, forwarded=None):
+    """GET the form then POST it, as a browser behind (or pretending to be behind) the proxy."""
+    import re
+    headers = dict(forwarded or {})
+    _, got, page = _http(port, "GET", "/signin", source, headers)
+    cookies = dict(v.split(";")[0].split("=", 1) for k, v in got if k.lower() == "set-cookie")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    status, got, _ = _http(port, "POST", "/signin", source, headers, f"username={username}&password={pin}&csrf={csrf}",
+                           cookies)
+    return status, [v for k, v in got if k.lower() == "set-cookie"]
+
+
+def test_behind_the_trusted_proxy_the_real_client_is_throttled_and_cookies_are_secure(school_server):
+    start, _, _ = school_server
+    server = start("--trusted-proxy", "127.0.0.1")
+    via = lambda client: {"X-Forwarded-For": client, "X-Forwarded-Proto": "https"}  # noqa: E731
+    status, cookies = _sign_in(server.port, "amina", "1234", "127.0.0.1", via("198.51.100.7"))
+    assert status == 302 and any("lantern_session" in c and "Secure" in c for c in cookies), cookies
+    for n in range(30):  # one client behind the proxy guesses 30 times (different names: its address locks)
+        _sign_in(server.port, f"nobody{n}", "9999", "127.0.0.1", via("203.0.113.5"))
+    assert _sign_in(server.port, "juma", "2345", "127.0.0.1", via("203.0.113.5"))[0] == 429
+    assert _sign_in(server.port, "juma", "2345", "127.0.0.1", via("198.51.100.8"))[0] == 302  # others are not
+    # From anywhere else the header is not believed: 127.0.0.2 claiming to be the locked client is not locked,
+    # and claiming https does not make its cookies Secure.
+    status, cookies = _sign_in(server.port, "neema", "3456", "127.0.0.2", via("203.0.113.5"))
+    assert status == 302 and not any("Secure" in c for c in cookies if "lantern_session" in c)

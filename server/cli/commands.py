@@ -44,8 +44,11 @@ def main(verbose: bool):
               help="Seconds a request's headers may take in all (not reset by each byte).")
 @click.option("--spool-mb", type=click.IntRange(min=1), default=16, show_default=True, envvar="LANTERN_SPOOL_MB",
               help="MB of request bodies (uploads) held on disk at once, in DATA/tmp/spool.")
+@click.option("--trusted-proxy", default=None, envvar="LANTERN_TRUSTED_PROXY",
+              help="The address of the HTTPS reverse proxy in front of Lantern: only its X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed (the real client for throttling, Secure cookies).")
 def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_limit, idle_timeout,
-          per_address_limit, header_timeout, spool_mb):
+          per_address_limit, header_timeout, spool_mb, trusted_proxy):
     """Run the server under waitress (with Lantern's body limits and fair connections)."""
     from server import create_app
     from server.device.http_server import Guard, make_server
@@ -76,9 +79,12 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_lim
     # budget, one address holds at most a share of the connections, and read deadlines are absolute
     # (server/device/http_server.py).
     options = waitress_options(connection_limit, idle_timeout)
+    if trusted_proxy:  # waitress rewrites REMOTE_ADDR and the scheme only for connections from this address
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
     guard = Guard(spool_dir=config["DATA_DIR"] / "tmp" / "spool", spool_budget=spool_mb * 1024**2,
                   per_address=per_address_limit or max(1, options["connection_limit"] // 4),
-                  header_seconds=header_timeout)
+                  header_seconds=header_timeout, exempt=frozenset({trusted_proxy} if trusted_proxy else ()))
     make_server(app, guard, host=host, port=port, threads=threads, ident="Lantern",
                 clear_untrusted_proxy_headers=True, **options).run()
 
