@@ -76,7 +76,8 @@ def exchange_roster(transport, data_dir: Path) -> RosterReport:
         batch, outgoing = outgoing[:PAGE], outgoing[PAGE:]
         since = get_state("roster_cursor", 0)
         reply, spent = _post(transport, key, device, "/sync/v1/roster",
-                             {"type": "roster", "school_id": school, "since": since, "records": batch},
+                             {"type": "roster", "school_id": school, "since": since, "records": batch,
+                              "admins": records.local_admins()},
                              "roster-changes")
         report.bytes += spent
         through = reply.get("through")

@@ -83,6 +83,15 @@ def _class_pin_length(migrator):
         migrate(migrator.add_column(Classroom._meta.table_name, "pin_length", Classroom.pin_length))
 
 
+def _roster_authority(migrator):
+    """Which admins each paired device declared, and which device sent each roster record (issue 18)."""
+    from server.models.sync_pull import AUTHORITY_MODELS, HubRecord
+    database.create_tables(AUTHORITY_MODELS, safe=True)
+    columns = {c.name for c in database.get_columns(HubRecord._meta.table_name)}
+    if "sent_by" not in columns:
+        migrate(migrator.add_column(HubRecord._meta.table_name, "sent_by", HubRecord.sent_by))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "sync tables", _sync_tables),
@@ -92,6 +101,7 @@ MIGRATIONS = [
     (6, "sync pull: roster records and offered packs", _sync_pull_tables),
     (7, "trusted pack publishers", _trusted_publishers),
     (8, "class PIN length", _class_pin_length),
+    (9, "roster authority", _roster_authority),
 ]
 
 
