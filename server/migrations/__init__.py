@@ -80,7 +80,8 @@ def _class_pin_length(migrator):
     from server.models import Classroom
     columns = {c.name for c in database.get_columns(Classroom._meta.table_name)}
     if "pin_length" not in columns:  # the first migration of a fresh database already made it
-        migrate(migrator.add_column(Classroom._meta.table_name, "pin_length", Classroom.pin_length))
+        # One ALTER with its default (peewee's add_column would rebuild the table, which other tables refer to).
+        database.execute_sql(f"ALTER TABLE {Classroom._meta.table_name} ADD COLUMN pin_length INTEGER NOT NULL DEFAULT 4")
 
 
 def _roster_authority(migrator):
