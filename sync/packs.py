@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +57,10 @@ def hub_public_key(data_dir: Path) -> str:
     """The hub's publisher public key (making the key pair on first use)."""
     path = hub_key_path(data_dir)
     if not path.exists():
-        return generate_key(path)
+        try:
+            return generate_key(path)
+        except FileExistsError:  # another hub process on the same data folder made it a moment ago
+            time.sleep(0.2)
     return public_key_of(load_private_key(path))
 
 

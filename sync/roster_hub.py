@@ -108,7 +108,9 @@ def declare_admins(device, admins: object) -> int:
     with database.atomic():
         for admin in good:
             HubAuthority.insert(device_id=device.id, admin_id=admin["id"], school_id=device.school_id,
-                                username=admin["username"], seen_at=utcnow()).on_conflict_replace().execute()
+                                username=admin["username"], seen_at=utcnow()).on_conflict(
+                conflict_target=[HubAuthority.device_id, HubAuthority.admin_id],
+                update={HubAuthority.username: admin["username"], HubAuthority.seen_at: utcnow()}).execute()
     return len(good)
 
 
