@@ -81,7 +81,7 @@ def school_server(tmp_path, monkeypatch):
         server = start_server(tmp_path / "data", tmp_path / "server.log", extra=extra)
         servers.append(server)
         return server
-    yield start, tmp_path / "data" / "tmp" / "spool", system_tmp
+    yield start, tmp_path / "data" / "spool", system_tmp
     for server in servers:
         server.stop()
 

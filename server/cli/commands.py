@@ -43,7 +43,7 @@ def main(verbose: bool):
 @click.option("--header-timeout", type=click.FloatRange(min=0.5), default=20.0, show_default=True,
               help="Seconds a request's headers may take in all (not reset by each byte).")
 @click.option("--spool-mb", type=click.IntRange(min=1), default=16, show_default=True, envvar="LANTERN_SPOOL_MB",
-              help="MB of request bodies (uploads) held on disk at once, in DATA/tmp/spool.")
+              help="MB of request bodies (uploads) held on disk at once, in DATA/spool.")
 @click.option("--trusted-proxy", default=None, envvar="LANTERN_TRUSTED_PROXY",
               help="The address of the HTTPS reverse proxy in front of Lantern: only its X-Forwarded-For and "
                    "X-Forwarded-Proto are believed (the real client for throttling, Secure cookies).")
@@ -75,14 +75,14 @@ def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_lim
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/device/service.py.
-    # Bodies are limited per route before they are stored, temporary files go to DATA/tmp/spool within a
+    # Bodies are limited per route before they are stored, temporary files go to DATA/spool within a
     # budget, one address holds at most a share of the connections, and read deadlines are absolute
     # (server/device/http_server.py).
     options = waitress_options(connection_limit, idle_timeout)
     if trusted_proxy:  # waitress rewrites REMOTE_ADDR and the scheme only for connections from this address
         options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
                        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
-    guard = Guard(spool_dir=config["DATA_DIR"] / "tmp" / "spool", spool_budget=spool_mb * 1024**2,
+    guard = Guard(spool_dir=config["DATA_DIR"] / "spool", spool_budget=spool_mb * 1024**2,
                   per_address=per_address_limit or max(1, options["connection_limit"] // 4),
                   header_seconds=header_timeout, exempt=frozenset({trusted_proxy} if trusted_proxy else ()))
     make_server(app, guard, host=host, port=port, threads=threads, ident="Lantern",

@@ -11,14 +11,14 @@ it; each override calls waitress's method and adds one check.
   Content-Length over it is answered 413 as soon as the headers end, before a byte of body is read; a chunked
   body is counted as it arrives and stopped at the limit.
 * **Temporary files on the data disk, bounded.** A body over `inbuf_overflow` (256 KB) goes to a file in
-  DATA/tmp/spool (not /tmp), and all such files together may hold at most `spool_budget` bytes (16 MB by
+  DATA/spool (not /tmp), and all such files together may hold at most `spool_budget` bytes (16 MB by
   default): a body that would go over is answered 503 ("busy, try again") at once for a declared length, or
   as soon as a chunked one reaches it.
 * **Fair connections.** One client address may hold at most `per_address` connections (a quarter of the
   connection limit by default); more are closed as soon as they are accepted. The trusted proxy (if any)
   is exempt: it carries everybody's connections.
 * **Absolute deadlines.** A request's headers must arrive within `header_seconds` (20 s) of its first byte,
-  and its body within `body_seconds` (60 s plus one second per 20 KB declared, at most 15 minutes); a
+  and its body within `body_seconds` (60 s plus one second per 4 KB declared, at most 30 minutes); a
   trickled byte does not extend them (waitress's idle timeout is reset by every byte). Checked every
   `cleanup_interval` seconds (2 s here).
 """
@@ -74,7 +74,7 @@ class Guard:
     exempt: frozenset = frozenset()  # addresses without a per-address cap (a trusted proxy)
     header_seconds: float = 20.0
     body_seconds: float = 60.0
-    body_bytes_per_second: int = 20 * KB
+    body_bytes_per_second: int = 4 * KB  # slower than a 50 kbit/s sync link (6.25 KB/s) still gets through
     spooled: int = 0
     connections: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,7 +94,7 @@ class Guard:
 
     def body_deadline(self, content_length: int) -> float:
         """Seconds a body of this declared size may take (chunked: the longest)."""
-        return min(900.0, self.body_seconds + (content_length or 15 * 60 * KB) / self.body_bytes_per_second)
+        return min(1800.0, self.body_seconds + (content_length or 30 * 60 * KB) / self.body_bytes_per_second)
 
 
 class _SpoolFile(FileBasedBuffer):
