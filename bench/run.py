@@ -2,7 +2,7 @@
 
     python -m bench.run            # full size (see docs/performance.md; the 1,000,000-event rebuild is most of it)
     python -m bench.run --quick    # small and fast (< 2 minutes), to prove the suite works; asserts nothing
-    python -m bench.run --only cohort --json figures.json
+    python -m bench.run --only learning_sim --json figures.json
     python -m bench.run --pi       # servers and lantern commands pinned to CPU 0 (taskset), the load on the rest
 
 To add a benchmark, give its module a `bench(quick: bool) -> list[(figure, value)]` and add a line to
@@ -19,13 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: python bench/run.py
     sys.path.insert(0, str(REPO))
 
-from bench import (answer_storm, class_load, coach_pages, cohort, cold_start, learner_mix, memory,  # noqa: E402
+from bench import (answer_storm, class_load, coach_pages, cold_start, learner_mix, learning_sim, memory,  # noqa: E402
                    pack_import, pack_resume, page_weight, rebuild, search, server_process, slow_link, sync_push)
 from bench.fixtures import machine  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 BENCHES = [
-    ("cohort", cohort.bench),
+    ("learning_sim", learning_sim.bench),
     ("answer_storm", answer_storm.bench),
     ("cold_start", cold_start.bench),
     ("memory", memory.bench),

@@ -119,4 +119,4 @@ class TrustedPublisher(BaseModel):
 
 
 CONTENT_MODELS = [Blob, PackVersion, Unit, Skill, Lesson, Item, PackFile]
-TRUST_MODELS = [TrustedPublisher]  # migration 7
+TRUST_MODELS = [TrustedPublisher]  # migration 8

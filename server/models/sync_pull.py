@@ -22,7 +22,7 @@ class HubRecord(BaseModel):
     updated_by = CharField(max_length=64)
     deleted = BooleanField(default=False)
     data = JSONField(default=dict)
-    sent_by = CharField(max_length=36, null=True)  # migration 9: the paired device that sent this version
+    sent_by = CharField(max_length=36, null=True)  # migration 10: the paired device that sent this version
 
     class Meta:
         primary_key = CompositeKey("school_id", "kind", "id")
@@ -59,7 +59,7 @@ class HubPack(BaseModel):
     size = BigIntegerField()
     suffix = CharField(max_length=16)
     offered_at = DateTimeField(default=utcnow)
-    signed_by = CharField(max_length=100, null=True)  # migration 7: who signed the offered file
+    signed_by = CharField(max_length=100, null=True)  # migration 8: who signed the offered file
 
 
 class HubAuthority(BaseModel):
@@ -76,4 +76,4 @@ class HubAuthority(BaseModel):
 
 
 SYNC_PULL_MODELS = [HubRecord, HubRecordCounter, SentRecord, HubPack]
-AUTHORITY_MODELS = [HubAuthority]  # migration 9
+AUTHORITY_MODELS = [HubAuthority]  # migration 10

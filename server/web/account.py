@@ -3,7 +3,8 @@
 The device cookie (`lantern_device`, signed with the server's secret key, HttpOnly, a year) names this phone
 with a random id and lists the accounts (at most 8) it signed in. Sign-in then throttles those accounts on
 this phone's own allowance (server/people/auth.py), so guesses from another phone cannot lock them out here.
-Signing out keeps it: it holds no session and nothing a learner typed.
+It holds no session and nothing a learner typed. (Over HTTPS, sign-out's Clear-Site-Data "cookies" clears it
+too; on the school's plain-HTTP LAN browsers ignore that header and it stays.)
 """
 import secrets
 
@@ -15,8 +16,10 @@ from server.people import auth
 from server.learning import profiles
 from server.errors import InvalidInput
 from server.web.access import allow, clear_session_cookie, set_session_cookie
+from server.web.redirects import safe_redirect_target
 
 bp = Blueprint("account", __name__)
+SIGNED_OUT_COOKIE = "lantern_signed_out"
 DEVICE_COOKIE = "lantern_device"
 DEVICE_ACCOUNTS = 8
 
@@ -42,19 +45,13 @@ def _remember_device(response, device: str | None, known: frozenset, account_id:
                         secure=request.is_secure)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
-
-
 @bp.get("/signin")
 @allow("public")
 def signin():
     """The plain sign-in form, and the class list for picking your name."""
     return render_template("account/signin.html", username=request.args.get("username", ""),
-                           next=request.args.get("next", ""), classes=profiles.classes_for_signin())
+                           next=request.args.get("next", ""), classes=profiles.classes_for_signin(),
+                           signed_out=request.args.get("out") == "1")
 
 
 @bp.post("/signin")
@@ -69,7 +66,7 @@ def signin_post():
         return render_template("account/signin.html", username=request.form.get("username", ""),
                                next=request.form.get("next", ""), error=localized(err),
                                classes=profiles.classes_for_signin()), 400
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_redirect_target(request.form.get("next")))
     set_session_cookie(response, auth.start_session(account))
     _remember_device(response, device, known, account.id)
     return response
@@ -88,10 +85,25 @@ def signin_class(class_id: str):
 def signout():
     """End this session: nothing of the learner remains on the shared phone."""
     auth.end_session(g.session_token)
-    response = redirect(url_for("account.signin"))
+    response = redirect(url_for("account.signin", out=1))
     clear_session_cookie(response)
-    # Not "cookies": that would also drop the device cookie, and with it this phone's own allowance.
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.get("/signout/done")
+@allow("public")
+def signed_out_mark():
+    """An empty stylesheet of the signed-out page that changes a cookie once that page is shown.
+
+    Decisions: browsers may keep the last signed-in page in memory for Back (the back/forward cache),
+    even with `no-store`, and drop it only when a cookie changes while it is kept. The sign-out's own
+    cookie change comes before that page is put away, and Clear-Site-Data is ignored over plain HTTP,
+    so the page after sign-out loads this to change a cookie afterwards. No script needed."""
+    response = current_app.response_class("", mimetype="text/css")
+    response.set_cookie(SIGNED_OUT_COOKIE, secrets.token_hex(8), max_age=60, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -6,6 +6,14 @@ username, a cookie or an address), the status, the bytes sent and the time taken
 DATA_DIR/logs/lantern.log, kept to 1 MB × 5 files. Warnings from the rest of the server go to the
 same file. Waitress's "Task queue depth is N" warning, which comes once per request while a class
 is waiting, is let through at most once a minute.
+
+One redaction for every line: the request line and the error handlers (server/web/errors.py) name a
+request only by `loggable_path`, and the file's formatter passes every line, tracebacks included,
+through `redact` (query strings, ids, tokens, quoted values and PIN-like numbers in messages).
+
+Decisions: a route's own values (a pack id, a class id) are shown only when the request succeeded (2xx,
+304, or the 303 after an accepted form), i.e. they named something real; any other request may hold
+whatever somebody typed into the address bar (a name, a PIN), so then every part is a placeholder.
 """
 import logging
 import logging.handlers
@@ -22,6 +30,15 @@ BACKUPS = 5
 PERSONAL_ARGS = frozenset({"learner_id", "account_id", "username", "user_id", "token", "code", "attempt"})
 ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 MAX_PATH = 120
+NAMED_SOMETHING_REAL = (303, 304)  # besides 2xx: an accepted form's redirect, a cache revalidation (not 302,
+# the sign-in redirect, which says nothing of the address)
+SAFE_SEGMENT = re.compile(r"[a-z][a-z0-9.-]{0,39}")  # a route's first part: never a name with capitals or digits
+QUERY = re.compile(r"(/[^\s?#\"']*)\?[^\s\"']*")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TOKEN = re.compile(r"\b[A-Za-z0-9_-]{32,}\b")
+QUOTED = re.compile(r"""(['"])(?:(?!\1).){1,200}?\1""")
+PIN = re.compile(r"(?<![\w.:-])\d{4,8}(?![\w.:-])")
+RAW_PATH = re.compile(r"(\s)/(\S*)")
 
 
 def init_app(app) -> None:
@@ -40,25 +57,68 @@ def _log(response):
         started = g.get("log_started")
         took = f"{(time.perf_counter() - started) * 1000:.0f}ms" if started else "-"
         size = response.content_length
-        ACCESS.info("%s %s %d %s %s", request.method, loggable_path(), response.status_code,
+        ACCESS.info("%s %s %d %s %s", request.method, loggable_path(response.status_code), response.status_code,
                     "-" if size is None else size, took)
     return response
 
 
-def loggable_path() -> str:
-    """The request's route with personal ids replaced; an unknown path only by its first part."""
+def loggable_path(status: int | None = None) -> str:
+    """The request's route with personal ids replaced (every value, unless `status` says it succeeded);
+    an unknown path only by its first part."""
     rule = request.url_rule
     if rule is None:
         # A path that matches no route may hold anything somebody typed: keep only its first segment.
-        first = request.path.split("/")[1][:40] if request.path.count("/") else ""
+        first = _first_segment(request.path)
         return f"/{first}/…" if request.path.rstrip("/") != f"/{first}" else f"/{first}"
-    values = request.view_args or {}
+    values = (request.view_args or {}) if status in NAMED_SOMETHING_REAL or (status or 0) in range(200, 300) else {}
 
     def fill(match: re.Match) -> str:
         arg = match.group(1)
         return f"<{arg}>" if arg in PERSONAL_ARGS or arg not in values else str(values[arg])
 
     return ARG.sub(fill, rule.rule)[:MAX_PATH]
+
+
+def _first_segment(path: str) -> str:
+    first = path.split("/")[1][:40] if path.count("/") else ""
+    return first if SAFE_SEGMENT.fullmatch(first) else "…"
+
+
+def redact(text: str) -> str:
+    """A log line with what could name a person taken out: query strings, UUIDs, long tokens, quoted
+    values and runs of 4 to 8 digits (PINs) inside the message; the line's own shape stays."""
+    text = QUOTED.sub(lambda m: m.group(1) + "…" + m.group(1), _redact_ids(text))
+    return PIN.sub("<number>", text)
+
+
+def _redact_ids(text: str) -> str:
+    return TOKEN.sub("<token>", UUID.sub("<id>", QUERY.sub(r"\g<1>?…", text)))
+
+
+def _redact_traceback(text: str) -> str:
+    """Frames keep their file names and code; the exception's own message is redacted like a line."""
+    return "\n".join(_redact_ids(line) if line.startswith((" ", "Traceback")) else redact(line)
+                     for line in text.splitlines())
+
+
+class RedactingFormatter(logging.Formatter):
+    """The log file's formatter: every line and traceback goes through `redact`, and a path a waitress
+    message names (it logs the raw path of a request it failed) is cut to its first segment."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == ACCESS.name:  # built from loggable_path and numbers only
+            return super().format(record)
+        if record.name.startswith("waitress"):
+            record.msg, record.args = RAW_PATH.sub(_path_shape, record.getMessage()), ()
+        stamp = self.formatTime(record, self.datefmt)
+        message = redact(record.getMessage())
+        if record.exc_info:
+            message += "\n" + _redact_traceback(self.formatException(record.exc_info))
+        return f"{stamp} {message}"
+
+
+def _path_shape(match: re.Match) -> str:
+    return f"{match.group(1)}/{_first_segment('/' + match.group(2))}/…"
 
 
 class OncePerInterval(logging.Filter):
@@ -89,7 +149,7 @@ def setup_logging(data_dir: Path) -> logging.Handler:
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(folder / "lantern.log", maxBytes=MAX_BYTES,
                                                    backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     handler.setLevel(logging.INFO)
     ACCESS.setLevel(logging.INFO)
     ACCESS.propagate = False  # request lines go to the file only, not to the journal as well
