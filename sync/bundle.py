@@ -94,7 +94,7 @@ def export_school_bundle(data_dir: Path, dest_dir: Path, code: str | None = None
     rows = list(Outbox.select().order_by(Outbox.seq))
     files = uploads.write_beside(data_dir, dest_dir)  # learners' photos and recordings, named by hash
     message = {**push_message(rows, get_state("hub_school_id")), **message_extra, "device_id": device,
-               "records": records.changed_records(), "uploads": files}
+               "records": records.changed_records(), "admins": records.local_admins(), "uploads": files}
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     path = _write(dest_dir, f"lantern-results-{device[:8]}-{stamp}.lsync", _envelope("to-hub", device, key, message))
     SyncLog.create(direction="bundle-out", ok=1, events=len(message["events"]), message=path.name)
@@ -168,7 +168,8 @@ def import_school_bundle(path: Path, data_dir: Path | None = None) -> BundleResu
     roster = records.check_records(message.get("records", []))
     with database.atomic():
         ack = uploads.ingest_with_erasure(device, message, data_dir)
-        taken = roster_hub.merge_records(device.school_id, roster)
+        roster_hub.declare_admins(device, message.get("admins"))
+        taken = roster_hub.merge_records(device.school_id, roster, device.id)
     stored = uploads.read_beside(device, message.get("uploads"), Path(path).parent, data_dir) if data_dir else 0
     files = f", {stored} uploaded files" if stored else ""
     return BundleResult(None, ack["new"], f"{ack['new']} new events of {ack['received']}{files} and {taken} roster "

@@ -67,7 +67,8 @@ def catalogue():
     message = protocol.decode(body, "catalogue-request")
     if message.get("school_id") != device.school_id:
         raise Forbidden("This message names another school than the device's own.")
-    return _reply({"type": "catalogue", "packs": packs.catalogue()})
+    return _reply({"type": "catalogue", "packs": packs.catalogue(),
+                   "publishers": packs.publisher_keys(current_app.config["DATA_DIR"])})
 
 
 @bp.get("/sync/v1/packs/<sha256>")
@@ -125,9 +126,17 @@ def add_school():
 @bp.post("/hub/devices/<device_id>/revoke")
 @allow("operator")
 def revoke(device_id: str):
-    """Revoke a device in one click (e.g. it was stolen)."""
+    """Revoke a device in one click (e.g. it was stolen); then show what it changed, to review."""
     apply.revoke_device(device_id)
-    return redirect(url_for("hub.schools"), 303)
+    return redirect(url_for("hub.device_changes", device_id=device_id), 303)
+
+
+@bp.get("/hub/devices/<device_id>/changes")
+@allow("operator")
+def device_changes(device_id: str):
+    """The roster records whose standing version a device sent, and the admins it declared."""
+    device, changes, admins = roster_hub.device_review(device_id)
+    return render_template("hub/device_changes.html", device=device, changes=changes, admins=admins)
 
 
 @bp.get("/hub/results")

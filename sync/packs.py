@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from server.errors import PackError, SyncError
 from server.models.sync_pull import HubPack
 from server.content.packs.install import Library, active_version, import_pack
 from server.content.packs.manifest import version_key
+from server.content.packs.publishers import replace_hub_keys, trusted_keys
+from server.content.packs.signing import generate_key, load_private_key, public_key_of, sign_pack_file
 from server.content.packs.verify import verify_pack
 from server.storage import ensure_free_space
 from sync.state import get_state, set_state
@@ -42,30 +45,63 @@ def offered_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "offered-packs"
 
 
+HUB_PUBLISHER = "district hub"
+
+
+def hub_key_path(data_dir: Path) -> Path:
+    """The hub's publisher key, which signs the packs it offers (made on first use, mode 600)."""
+    return Path(data_dir) / "publisher.key"
+
+
+def hub_public_key(data_dir: Path) -> str:
+    """The hub's publisher public key (making the key pair on first use)."""
+    path = hub_key_path(data_dir)
+    if not path.exists():
+        try:
+            return generate_key(path)
+        except FileExistsError:  # another hub process on the same data folder made it a moment ago
+            time.sleep(0.2)
+    return public_key_of(load_private_key(path))
+
+
+def publisher_keys(data_dir: Path) -> list[dict]:
+    """The keys schools should trust, sent with the catalogue: the hub's own, then those its operator trusts."""
+    own = hub_public_key(data_dir)
+    return [{"name": HUB_PUBLISHER, "public_key": own}] + [
+        {"name": k.name, "public_key": k.public_key} for k in trusted_keys() if k.public_key != own]
+
+
 def offer_pack(path: Path, data_dir: Path) -> HubPack:
-    """Verify a pack archive and offer it to every school (replacing older versions of the pack)."""
+    """Verify a pack archive, sign it with the hub's key if it is unsigned, and offer it to every school
+    (replacing older versions of the pack). A pack its publisher signed keeps that signature."""
     path = Path(path)
     if not path.is_file():
         raise SyncError("Offer a pack archive file (`lantern pack build` makes one), not a folder.")
-    manifest = verify_pack(path).manifest
-    sha = file_sha256(path)
+    opened = verify_pack(path)
+    manifest = opened.manifest
     suffix = "".join(c for c in path.suffix.lower() if c.isalnum() or c == ".")[:16] or ".zip"
     folder = offered_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    hub_public_key(data_dir)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".offer-", delete=False) as tmp:
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, tmp, CHUNK)
+    if opened.provenance.state == "unsigned":
+        sign_pack_file(Path(tmp.name), load_private_key(hub_key_path(data_dir)))
+        signed_by = HUB_PUBLISHER
+    else:
+        signed_by = opened.signed_by or f"key {opened.provenance.key_id} (not trusted)"
+    with open(tmp.name, "rb") as handle:
+        os.fsync(handle.fileno())
+    sha = file_sha256(Path(tmp.name))
     target = folder / f"{sha}{suffix}"
-    if not target.exists():
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".offer-", delete=False) as tmp:
-            with open(path, "rb") as src:
-                shutil.copyfileobj(src, tmp, CHUNK)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, target)
+    os.replace(tmp.name, target)
     with database.atomic():
         old = list(HubPack.select().where((HubPack.pack_id == manifest.id) & (HubPack.sha256 != sha)))
         HubPack.delete().where((HubPack.pack_id == manifest.id) & (HubPack.sha256 != sha)).execute()
         HubPack.insert(sha256=sha, pack_id=manifest.id, version=manifest.version, title=manifest.title[:200],
                        language=manifest.language, size=target.stat().st_size,
-                       suffix=suffix).on_conflict_ignore().execute()
+                       suffix=suffix, signed_by=signed_by).on_conflict_ignore().execute()
     for row in old:
         (folder / f"{row.sha256}{row.suffix}").unlink(missing_ok=True)
     return HubPack.get(HubPack.sha256 == sha)
@@ -83,7 +119,8 @@ def withdraw_pack(pack_id: str, data_dir: Path) -> int:
 def catalogue() -> list[dict]:
     """What the hub offers, as it travels."""
     return [{"pack_id": p.pack_id, "version": p.version, "title": p.title, "language": p.language,
-             "sha256": p.sha256, "size": p.size} for p in HubPack.select().order_by(HubPack.pack_id)]
+             "sha256": p.sha256, "size": p.size, "signed_by": p.signed_by}
+            for p in HubPack.select().order_by(HubPack.pack_id)]
 
 
 def offered_file(sha: str, data_dir: Path) -> Path | None:

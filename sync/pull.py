@@ -14,6 +14,7 @@ from server.identity import device_key
 from server.models import SyncLog
 from server.models.base import utcnow
 from server.content.packs.install import Library
+from server.content.packs.publishers import replace_hub_keys
 from sync import protocol, records
 from sync.client import _reply_message, _signed_headers, push_pending
 from sync.packs import PackPull, pull_packs
@@ -75,7 +76,8 @@ def exchange_roster(transport, data_dir: Path) -> RosterReport:
         batch, outgoing = outgoing[:PAGE], outgoing[PAGE:]
         since = get_state("roster_cursor", 0)
         reply, spent = _post(transport, key, device, "/sync/v1/roster",
-                             {"type": "roster", "school_id": school, "since": since, "records": batch},
+                             {"type": "roster", "school_id": school, "since": since, "records": batch,
+                              "admins": records.local_admins()},
                              "roster-changes")
         report.bytes += spent
         through = reply.get("through")
@@ -106,6 +108,8 @@ def fetch_packs(transport, data_dir: Path, library: Library, budget: int | None 
     def headers_for(path: str) -> dict:
         return _signed_headers(key, device, path, b"", method="GET")
 
+    if "publishers" in reply:  # the hub's key (it signs what it offers) and the keys it trusts
+        replace_hub_keys(reply["publishers"])
     result = pull_packs(transport, data_dir, reply.get("packs"), headers_for, library, budget)
     result.downloaded_bytes += spent
     if result.imported or result.waiting or result.refused:

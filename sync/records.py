@@ -5,6 +5,11 @@ Of two versions of the same record the one with the greater `(version, updated_a
 wins (the counter first, then the time, then the device id as a tiebreak), so applying a change
 twice or out of order changes nothing. Deletion is a tombstone (`deleted: true`), never a row
 removal, and a record never touches learner events. Password and PIN hashes never travel.
+
+Roster authority: an account record carries `set_by`, the id of the admin whose action (in this device's
+audit log) last set the account's role or class. The hub takes a change that makes a learner staff, or moves
+someone between classes, only when `set_by` names an admin the sending device declared (sync/roster_hub.py);
+a school applying a pulled record refuses to make a learner a coach without one.
 """
 import hashlib
 import json
@@ -14,7 +19,7 @@ from datetime import datetime
 from server.db import database
 from server.errors import SyncError
 from server.identity import device_id
-from server.models import Account, Assignment, Classroom, CoachClass, LearnerGroup, School
+from server.models import Account, Assignment, AuditEntry, Classroom, CoachClass, LearnerGroup, School
 from server.models.base import utcnow
 from server.models.sync_pull import SentRecord
 
@@ -23,6 +28,7 @@ KINDS = ("class", "account", "group", "assignment")  # also the order in which c
 MAX_RECORDS = 2000
 MAX_DATA = 16384
 ROLES = ("learner", "coach")
+AUTHORITY_ACTIONS = ("create_account", "import_accounts", "move_learner", "add_coach", "remove_coach")
 
 
 def stamp(moment: datetime | None) -> str:
@@ -103,11 +109,14 @@ def local_records() -> list[dict]:
     classes: dict[str, list[str]] = {}
     for link in CoachClass.select(CoachClass.coach, CoachClass.classroom):
         classes.setdefault(link.coach_id, []).append(link.classroom_id)
+    authority = _authorities()
     for a in Account.select().where(Account.role.in_(ROLES)):
         # No profile: a learner's language, interests and accessibility needs stay on this server (privacy
         # by default; the hub needs none of it for results).
         data = {"username": a.username, "display_name": a.display_name, "role": a.role,
                 "classroom_id": a.classroom_id}
+        if authority.get(a.id) or authority.get(a.username):
+            data["set_by"] = authority.get(a.id) or authority[a.username]
         if a.role == "coach":
             data["classes"] = sorted(classes.get(a.id, []))
         records.append(_versioned("account", a, data))
@@ -121,6 +130,30 @@ def local_records() -> list[dict]:
                                  "due": stamp(w.due) if w.due else None, "created_by": w.created_by,
                                  "created_at": stamp(w.created_at)}})
     return records
+
+
+def _authorities() -> dict[str, str]:
+    """Account id (or, for spreadsheet imports, username) -> the admin whose audited action last set its
+    role or class here."""
+    out: dict[str, str] = {}
+    admins = [a.id for a in Account.select(Account.id).where(Account.role == "admin").order_by(Account.id)]
+    school = School.select().where(~School.deleted).first()
+    if school is not None and school.is_demo and admins:  # the demo made its own coach: its admin stands for it
+        out.update({a.id: admins[0] for a in Account.select(Account.id).where(Account.role == "coach")})
+    for entry in AuditEntry.select().where(AuditEntry.action.in_(AUTHORITY_ACTIONS)).order_by(AuditEntry.at):
+        if entry.actor not in admins:
+            continue
+        detail = entry.detail or {}
+        for key in [detail.get("account_id")] + list(detail.get("usernames") or []):
+            if isinstance(key, str):
+                out[key] = entry.actor
+    return out
+
+
+def local_admins() -> list[dict]:
+    """This school's admins as a device declares them to the hub (ids and usernames only)."""
+    return [{"id": a.id, "username": a.username}
+            for a in Account.select().where((Account.role == "admin") & ~Account.deleted).limit(50)]
 
 
 def changed_records() -> list[dict]:
@@ -217,6 +250,7 @@ def _check_data(record: dict) -> None:
         _text(data, "name", 100)
     elif kind == "account":
         _text(data, "username", 64), _text(data, "display_name", 100), _text(data, "classroom_id", 36, False)
+        _text(data, "set_by", 36, False)
         if data.get("role") not in ROLES or not isinstance(data.get("profile", {}), dict):
             raise SyncError("an account must be a learner or a coach, with a profile object")
         if not isinstance(data.get("classes", []), list):
@@ -257,6 +291,9 @@ def _apply_account(record, row, school) -> bool:
     data = record["data"]
     if row is not None and row.role not in ROLES:
         return False  # a pulled change never turns an admin into someone else
+    if data["role"] != "learner" and row is not None and row.role == "learner" and not data.get("set_by"):
+        log.warning("refused a pulled change making %s staff: no admin made it", record["id"])
+        return False  # a learner becomes staff only by an admin's action
     classroom = data.get("classroom_id")
     if classroom and not Classroom.select().where(Classroom.id == classroom).exists():
         classroom = None

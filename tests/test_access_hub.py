@@ -10,6 +10,7 @@ from tests.test_access import EXPECTED
 
 HUB_EXPECTED = {
     "hub.schools": {"operator"}, "hub.add_school": {"operator"}, "hub.revoke": {"operator"},
+    "hub.device_changes": {"operator"},
     "hub.results_overview": {"operator"}, "hub.school_results": {"operator"}, "hub.offered_packs": {"operator"},
     # signed by the device (Ed25519 over method, path, time, nonce and body hash), not a session:
     "hub.pair": {"public"}, "hub.push": {"public"}, "hub.upload": {"public"}, "hub.roster": {"public"},
@@ -91,3 +92,29 @@ def test_the_operator_sees_which_school_sync_is_refused_and_why(hub):
     assert push(0).status_code == 200  # a later success clears the warning
     row = operator.get("/hub").get_data(as_text=True).split("Shule ya Milimani")[1].split("</tr>")[0]
     assert "Last sync refused" not in row
+
+
+def test_revoking_a_device_shows_what_it_changed_for_review(hub):
+    """Issue 18: after a revoke the operator sees the roster records that device sent and the admins it named."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from server.db import database
+    from sync.apply import pair_device, register_school
+    from sync.roster_hub import declare_admins, merge_records
+
+    app, _anonymous, operator = hub
+    key = Ed25519PrivateKey.generate()
+    with database.connection_context():
+        school, code = register_school("Shule ya Bonde")
+        device = pair_device(code, key.public_key().public_bytes_raw().hex(), "borrowed laptop")
+        declare_admins(device, [{"id": "adm-1", "username": "mkuu"}])
+        record = {"kind": "account", "id": "acc-zz", "version": 1, "updated_at": "2026-03-02T07:00:00.000000",
+                  "updated_by": device.id, "deleted": False,
+                  "data": {"username": "zuberi", "display_name": "Zuberi Mwinyi", "role": "coach", "classes": [],
+                           "set_by": "adm-1"}}
+        assert merge_records(device.school_id, [record], device.id) == 1
+    csrf = re.search(r'name="csrf" value="([^"]+)"', operator.get("/hub").get_data(as_text=True)).group(1)
+    revoked = operator.post(f"/hub/devices/{device.id}/revoke", data={"csrf": csrf})
+    assert revoked.status_code == 303 and revoked.headers["Location"].endswith(f"/hub/devices/{device.id}/changes")
+    page = operator.get(revoked.headers["Location"]).get_data(as_text=True)
+    assert "Zuberi Mwinyi" in page and "mkuu" in page and "revoked" in page

@@ -458,7 +458,8 @@ def test_the_overview_of_40_learners_on_30_skills_is_a_handful_of_queries_and_sm
     page_selects = _selects_during(fetch)
     print(f"overview page: {len(page_selects)} queries, {len(response.data)} bytes gzipped")
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
-    assert len(response.data) < 40 * 1024 and len(page_selects) <= 12, page_selects
+    # 13: the 12 of the page, plus one for the PIN-guessing alert (issue 18).
+    assert len(response.data) < 40 * 1024 and len(page_selects) <= 13, page_selects
     html = gzip.decompress(response.data).decode()
     assert html.count('<tr><th scope="row" translate="no">') == 40 and html.count('<th scope="col" lang="en" dir="ltr">') == 30
     # Fewer learners: the same number of queries.

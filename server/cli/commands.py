@@ -40,8 +40,18 @@ def main(verbose: bool):
               show_default=True, help="Open HTTP connections at once, per worker (phones keep idle ones open).")
 @click.option("--idle-timeout", type=click.IntRange(min=1), default=60, envvar="LANTERN_IDLE_TIMEOUT",
               show_default=True, help="Seconds before an idle keep-alive connection is closed.")
-def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, connection_limit, idle_timeout):
-    """Run the server under waitress."""
+@click.option("--per-address-limit", type=click.IntRange(min=1), default=None, envvar="LANTERN_PER_ADDRESS_LIMIT",
+              help="Open connections one client address may hold (default: a quarter of --connection-limit).")
+@click.option("--header-timeout", type=click.FloatRange(min=0.5), default=20.0, show_default=True,
+              help="Seconds a request's headers may take in all (not reset by each byte).")
+@click.option("--spool-mb", type=click.IntRange(min=1), default=16, show_default=True, envvar="LANTERN_SPOOL_MB",
+              help="MB of request bodies (uploads) held on disk at once, in DATA/spool.")
+@click.option("--trusted-proxy", default=None, envvar="LANTERN_TRUSTED_PROXY",
+              help="The address of the HTTPS reverse proxy in front of Lantern: only its X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed (the real client for throttling, Secure cookies).")
+def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, connection_limit, idle_timeout,
+          per_address_limit, header_timeout, spool_mb, trusted_proxy):
+    """Run the server under waitress (with Lantern's body limits and fair connections)."""
     from server.device.service import tune_memory
     from server.device.workers import Supervisor, default_workers, listening_socket, run_in_child
 
@@ -60,7 +70,8 @@ def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, conne
         click.echo(f"Error: cannot listen on {host}:{port} ({err.strerror}).", err=True)
         sys.exit(1)
     options = {"threads": threads, "sync_budget": sync_budget, "connection_limit": connection_limit,
-               "idle_timeout": idle_timeout}
+               "idle_timeout": idle_timeout, "per_address_limit": per_address_limit,
+               "header_timeout": header_timeout, "spool_mb": spool_mb, "trusted_proxy": trusted_proxy}
     click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{sock.getsockname()[1]}/"
                + (f" with {workers} workers" if workers > 1 else ""))
     if workers == 1:
@@ -80,11 +91,10 @@ def _prepare(data_dir, role: str, demo: bool) -> None:
 
 
 def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, connection_limit: int,
-                  idle_timeout: int) -> None:
+                  idle_timeout: int, per_address_limit, header_timeout: float, spool_mb: int, trusted_proxy) -> None:
     """One serving process: the app, its log, the once-per-device jobs in worker 0, waitress on `sock`."""
-    import waitress
-
     from server import create_app
+    from server.device.http_server import Guard, make_server
     from server.device.service import release_free_memory, waitress_options
     from server.web.request_log import setup_logging
 
@@ -105,12 +115,19 @@ def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, con
     release_free_memory()
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/device/service.py.
-    # waitress would read (and spool to disk) bodies up to 1 GB before Flask refuses them: a little over the
-    # app's own limit, Flask still answers with its clear page; far over it, waitress closes the door.
-    waitress.serve(app, sockets=[sock], threads=threads, ident="Lantern",
-                   clear_untrusted_proxy_headers=True, _quiet=True,
-                   max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
-                   **waitress_options(connection_limit, idle_timeout))
+    # Bodies are limited per route before they are stored, temporary files go to DATA/spool within a
+    # budget, one address holds at most a share of the connections, and read deadlines are absolute
+    # (server/device/http_server.py).
+    options = waitress_options(connection_limit, idle_timeout)
+    if trusted_proxy:  # waitress rewrites REMOTE_ADDR and the scheme only for connections from this address
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
+    guard = Guard(spool_dir=config["DATA_DIR"] / "spool" / f"w{index}",  # the budget is shared by the workers
+                  spool_budget=spool_mb * 1024**2 // config["WORKERS"],
+                  per_address=per_address_limit or max(1, options["connection_limit"] // 4),
+                  header_seconds=header_timeout, exempt=frozenset({trusted_proxy} if trusted_proxy else ()))
+    make_server(app, guard, sockets=[sock], threads=threads, ident="Lantern", clear_untrusted_proxy_headers=True,
+                **options).run()
 
 
 def _display_host(host: str) -> str:
@@ -167,18 +184,114 @@ def _build_any(src: Path, output: Path, channel: str | None, strict: bool = Fals
 
 @pack.command("verify")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def pack_verify(path):
-    """Check a pack file or folder without installing it."""
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Check the signer against this server's trusted publishers (default: signature only).")
+def pack_verify(path, data_dir):
+    """Check a pack file or folder (and its signature) without installing it."""
+    from server.content.packs.publishers import provenance, without_trust_store
     from server.content.packs.verify import verify_pack
 
+    if data_dir:
+        _open(data_dir)
     try:
-        opened = verify_pack(path)
+        opened = verify_pack(path, trust=provenance if data_dir else without_trust_store)
     except LanternError as err:
         _fail(err)
     m = opened.manifest
     click.echo(f"OK: {m.title} {m.version} [{m.language}], {len(m.lessons)} lessons, "
                f"{m.item_count} practice items, {opened.size_bytes / 1e6:.1f} MB, "
-               f"{'signed by ' + opened.signed_by if opened.signed_by else 'unsigned'}")
+               f"{_origin_text(opened.provenance)}")
+
+
+def _origin_text(origin) -> str:
+    if origin.state == "trusted":
+        return f"signed by {origin.name} (trusted)"
+    if origin.state == "untrusted":
+        return f"signed with key {origin.key_id}, not a trusted publisher's (or trust not checked: give --data)"
+    return "unsigned"
+
+
+@pack.command("keygen")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the private key (kept by the publisher, never on a school server).")
+def pack_keygen(out):
+    """Make an Ed25519 publisher key pair; print the public key schools trust."""
+    from server.content.packs.signing import generate_key, key_id
+
+    try:
+        public = generate_key(out)
+    except FileExistsError:
+        _fail(LanternError(f"{out} already exists; choose another file (a key is never overwritten)."))
+    click.echo(f"Private key written to {out} (keep it safe). Public key, for the admin's Publishers page:")
+    click.echo(public)
+    click.echo(f"Key id: {key_id(public)}")
+
+
+@pack.command("sign")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the signed pack here (default: sign the file in place).")
+def pack_sign(path, key_file, output):
+    """Sign a pack archive with a publisher key (checks the pack first)."""
+    from server.content.packs.signing import key_id, load_private_key, public_key_of, sign_pack_file
+    from server.content.packs.verify import verify_pack
+
+    try:
+        private = load_private_key(key_file)
+        verify_pack(path)
+        target = sign_pack_file(path, private, output)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Signed {target} with key {key_id(public_key_of(private))}.")
+
+
+@pack.group("trust")
+def pack_trust():
+    """The publisher keys whose signed packs this server trusts."""
+
+
+@pack_trust.command("add")
+@_data_option
+@click.argument("public_key")
+@click.option("--name", required=True, help="The publisher's name, shown as “signed by NAME (trusted)”.")
+def pack_trust_add(data_dir, public_key, name):
+    """Trust a publisher's public key."""
+    from server.content.packs.publishers import trust_key
+
+    _open(data_dir)
+    try:
+        row = trust_key(public_key, name)
+    except LanternError as err:
+        _fail(err)
+    click.echo(f"Trusted {row.name} (key {row.key_id}).")
+
+
+@pack_trust.command("list")
+@_data_option
+def pack_trust_list(data_dir):
+    """List trusted publisher keys."""
+    from server.content.packs.publishers import trusted_keys
+
+    _open(data_dir)
+    rows = trusted_keys()
+    if not rows:
+        click.echo("No publisher key is trusted.")
+    for row in rows:
+        click.echo(f"{row.key_id}\t{row.source}\t{row.name}\t{row.public_key}")
+
+
+@pack_trust.command("remove")
+@_data_option
+@click.argument("key_id")
+def pack_trust_remove(data_dir, key_id):
+    """Stop trusting a publisher key (by its key id)."""
+    from server.content.packs.publishers import distrust_key
+
+    _open(data_dir)
+    if not distrust_key(key_id):
+        _fail(LanternError(f"No trusted key has the id {key_id}."))
+    click.echo(f"Key {key_id} is no longer trusted.")
 
 
 @pack.command("import")

@@ -14,6 +14,7 @@ from server.content.kolibri.drive import find_channels
 from server.i18n import N_
 from server.content.packs.install import active_version
 from server.content.packs.manifest import MANIFEST_NAME, load_manifest, version_key
+from server.content.packs.publishers import Provenance, manifest_provenance
 
 DEFAULT_ROOTS = ("/media", "/mnt", "/run/media")
 MAX_DEPTH = 4
@@ -29,7 +30,7 @@ class FoundPack:
     version: str
     language: str
     size_bytes: int
-    signed: bool
+    origin: Provenance  # state: unsigned | trusted | untrusted | invalid (refused)
     status: str  # new | installed | newer | older | unreadable
     problem: str = ""
 
@@ -81,7 +82,12 @@ def describe(path: Path) -> FoundPack:
         manifest = load_manifest(_manifest_bytes(path))
     except (PackError, OSError, zipfile.BadZipFile, KeyError) as err:
         reason = err.message if isinstance(err, PackError) else "it is damaged or not a Lantern pack"
-        return FoundPack(path, path.name, "", "", "", _size(path), False, "unreadable", reason)
+        return FoundPack(path, path.name, "", "", "", _size(path), Provenance("unsigned"), "unreadable", reason)
+    try:
+        origin = manifest_provenance(manifest.raw)
+    except PackError as err:
+        return FoundPack(path, manifest.title, manifest.id, manifest.version, manifest.language, _size(path),
+                         Provenance("invalid"), "unreadable", err.reason)
     active = active_version(manifest.id)
     if active is None:
         status = "new"
@@ -90,7 +96,7 @@ def describe(path: Path) -> FoundPack:
     else:
         status = "newer" if version_key(manifest.version) > version_key(active.version) else "older"
     return FoundPack(path, manifest.title, manifest.id, manifest.version, manifest.language,
-                     _size(path), manifest.signature is not None, status)
+                     _size(path), origin, status)
 
 
 def describe_channels(folder: Path) -> list[FoundPack]:

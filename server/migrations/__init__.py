@@ -29,7 +29,8 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 from server.db import database, is_sqlite
 from server.migrations import (m0001_initial, m0002_sync_tables, m0003_answer_index, m0004_discussion_tables,
-                               m0005_project_tables, m0006_sync_pull_tables, m0007_mastery_evidence)
+                               m0005_project_tables, m0006_sync_pull_tables, m0007_mastery_evidence,
+                               m0008_trusted_publishers, m0009_class_pin_length, m0010_roster_authority)
 from server.models.base import BaseModel, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ MIGRATIONS = [
     (5, m0005_project_tables),
     (6, m0006_sync_pull_tables),
     (7, m0007_mastery_evidence),
+    (8, m0008_trusted_publishers),
+    (9, m0009_class_pin_length),
+    (10, m0010_roster_authority),
 ]
 # Migrations after which the derived tables are recomputed from the event log (server/device/maintenance.py).
 REDERIVE_AFTER = {7}

@@ -108,4 +108,15 @@ class PackFile(BaseModel):
         indexes = ((("pack_version", "path"), True),)
 
 
+class TrustedPublisher(BaseModel):
+    """A publisher key whose pack signatures this server trusts (added by the admin, or sent by the hub)."""
+
+    public_key = CharField(primary_key=True, max_length=64)  # base64 of the 32 raw Ed25519 bytes
+    key_id = CharField(max_length=16, index=True)
+    name = CharField(max_length=100)
+    source = CharField(max_length=8, default="admin")  # admin | hub
+    added_at = DateTimeField(default=utcnow)
+
+
 CONTENT_MODELS = [Blob, PackVersion, Unit, Skill, Lesson, Item, PackFile]
+TRUST_MODELS = [TrustedPublisher]  # migration 8

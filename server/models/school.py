@@ -29,6 +29,7 @@ class Classroom(Versioned):
     id = CharField(primary_key=True, max_length=36)
     school = ForeignKeyField(School, backref="classrooms")
     name = CharField(max_length=100)
+    pin_length = IntegerField(default=4)  # migration 9: the shortest PIN an admin may give in this class
 
 
 class Account(Versioned):

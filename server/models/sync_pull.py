@@ -22,6 +22,7 @@ class HubRecord(BaseModel):
     updated_by = CharField(max_length=64)
     deleted = BooleanField(default=False)
     data = JSONField(default=dict)
+    sent_by = CharField(max_length=36, null=True)  # migration 10: the paired device that sent this version
 
     class Meta:
         primary_key = CompositeKey("school_id", "kind", "id")
@@ -58,6 +59,21 @@ class HubPack(BaseModel):
     size = BigIntegerField()
     suffix = CharField(max_length=16)
     offered_at = DateTimeField(default=utcnow)
+    signed_by = CharField(max_length=100, null=True)  # migration 8: who signed the offered file
+
+
+class HubAuthority(BaseModel):
+    """An admin account a paired device says its school has: who may change roles and class membership."""
+
+    device_id = CharField(max_length=36)
+    admin_id = CharField(max_length=36)
+    school_id = CharField(max_length=36)
+    username = CharField(max_length=64)
+    seen_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = CompositeKey("device_id", "admin_id")
 
 
 SYNC_PULL_MODELS = [HubRecord, HubRecordCounter, SentRecord, HubPack]
+AUTHORITY_MODELS = [HubAuthority]  # migration 10

@@ -4,14 +4,13 @@ Every action is written to the audit log (server.people.audit: who, what, when) 
 as the change itself. An admin only ever sees and changes their own school. Imports check every
 row first (server.people.roster_import) and then write all rows in one transaction, or none.
 """
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from peewee import fn
 
-from server.people import auth, school
+from server.people import auth, pins, school
 from server.people.audit import ACTIONS, record
 from server.people.classes import ClassSummary, classes_for
 from server.people.csv_files import decode_upload, read_rows
@@ -103,6 +102,8 @@ def create_account(admin: Account, form) -> Account:
     classroom = school_class(admin, form["class_id"]) if form.get("class_id") else None
     if role == "learner" and classroom is None:
         raise InvalidInput(N_("Choose the learner's class."), field="class_id")
+    if role == "learner":
+        pins.check_pin(form.get("secret", ""), classroom.pin_length)
     with database.atomic():
         account = school.create_account(admin.school, role, form.get("username", ""), form.get("name", ""),
                                         form.get("secret", ""), classroom)
@@ -116,9 +117,8 @@ def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Accou
     learner = school_account(admin, account_id)
     if learner.role != "learner":
         raise InvalidInput(N_("Only learners have PINs. A coach's password is changed by the coach."))
-    pin = (new_pin or "").strip() or make_pin()
-    if not (pin.isdigit() and pin.isascii() and 4 <= len(pin) <= 12):
-        raise InvalidInput(N_("A PIN has 4 to 12 digits."), field="pin")
+    length = learner.classroom.pin_length if learner.classroom_id else 4
+    pin = pins.check_pin(new_pin, length, field="pin") if (new_pin or "").strip() else pins.make_pin(length)
     hashed = auth.hash_secret(pin, is_pin=True)
     with database.atomic():
         Account.update(password_hash=hashed, version=Account.version + 1, updated_at=utcnow(),
@@ -195,8 +195,19 @@ def set_teaching(admin: Account, account_id: str, class_id: str, teaches: bool) 
 
 
 def make_pin() -> str:
-    """A random 4-digit PIN."""
-    return f"{secrets.randbelow(10000):04d}"
+    """A random 4-digit PIN that is not an easy one (spreadsheet imports)."""
+    return pins.make_pin(4)
+
+
+def set_pin_length(admin: Account, class_id: str, length: str) -> Classroom:
+    """Require PINs of at least `length` digits in a class (for PINs given from now on)."""
+    classroom = school_class(admin, class_id)
+    if not str(length).isdigit() or int(length) not in pins.PIN_LENGTHS:
+        raise InvalidInput(N_("Choose 4, 6 or 8 digits."), field="pin_length")
+    with database.atomic():
+        Classroom.update(pin_length=int(length)).where(Classroom.id == classroom.id).execute()
+        record(admin, "pin_length", class_id=classroom.id, length=int(length))
+    return school_class(admin, class_id)
 
 
 def import_accounts(admin: Account, filename: str, data: bytes, default_class_id: str = "") -> ImportResult:

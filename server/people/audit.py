@@ -16,6 +16,9 @@ ACTIONS = {  # audit action -> how the log page says it (translated when shown)
     "add_coach": N_("added a coach to a class"), "remove_coach": N_("took a coach off a class"),
     "assign_work": N_("assigned work"), "remove_assignment": N_("took back assigned work"),
     "make_group": N_("made a group"), "edit_group": N_("changed a group"), "delete_group": N_("deleted a group"),
+    "pin_length": N_("changed how long PINs are in a class"),
+    "publisher_trusted": N_("trusted a pack publisher's key"),
+    "publisher_distrusted": N_("stopped trusting a pack publisher's key"),
 }
 
 

@@ -6,7 +6,10 @@ them all in minutes at any cost a Pi can afford, so a PIN is protected by the th
 would only make a class of 40 wait at sign-in (docs/security.md has the figures). Verification reads the
 cost from the stored hash, so older hashes still work. The session cookie holds a random token; the server
 keeps only its SHA-256, so sessions can be listed and ended server-side. Sign-in failures are
-throttled per account and per client; the message never says which part was wrong.
+throttled per account, per client address and per class (a spray across a class's learners), counted
+before the check so concurrent guesses cannot multiply the free tries; a phone that signed a learner in
+before has its own allowance for them (the device cookie, server/web/account.py). The message never says
+which part was wrong.
 """
 import hashlib
 import hmac
@@ -17,7 +20,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.db import QueryShape, database, rows_to_model
+from server.db import QueryShape, database, is_sqlite, rows_to_model
 from server.errors import InvalidInput, TooManyAttempts
 from server.i18n import N_
 from server.models import Account, Session, SignInThrottle
@@ -34,6 +37,9 @@ _DUMMY_HASHES: dict[bool, str] = {}
 SESSION_HOURS = {"learner": 4, "coach": 12, "admin": 12, "operator": 12}
 ACCOUNT_FREE_FAILURES = 5
 CLIENT_FREE_FAILURES = 30
+CLASS_FREE_FAILURES = 20  # wrong sign-ins per class (all its learners, from anywhere) before it slows down
+SPRAY_ALERT = 10  # wrong sign-ins in a class that the coach is told about
+QUIET_RESET = timedelta(hours=1)
 WRONG = N_("That name and password (or PIN) do not match. Please try again.")
 
 
@@ -61,40 +67,83 @@ def _verify(stored: str | None, secret: str) -> bool:
             return False
 
 
-def sign_in(username: str, secret: str, client: str) -> Account:
-    """The account whose username and password/PIN match, or InvalidInput / TooManyAttempts."""
+def sign_in(username: str, secret: str, client: str, known_accounts: frozenset = frozenset(),
+            device: str | None = None) -> Account:
+    """The account whose username and password/PIN match, or InvalidInput / TooManyAttempts.
+
+    `device` and `known_accounts` come from the phone's signed device cookie: a learner this phone signed in
+    before is throttled on this phone's own allowance only, so a classmate guessing from elsewhere cannot
+    lock them out (and a spray elsewhere does not count against them here)."""
     username = (username or "").strip().lower()[:64]
     secret = (secret or "")[:256]
-    keys = [f"account:{username}", f"client:{client}"]
-    _check_throttle(keys)
     account = Account.get_or_none((Account.username == username) & ~Account.deleted)
+    keys = _throttle_keys(username, account, client, known_accounts, device)
+    _reserve(keys)  # counted before the slow check: concurrent guesses cannot share one free try
     if not _verify(account.password_hash if account else None, secret) or not username:
-        _record_failure(keys)
         raise InvalidInput(WRONG, field="password")
-    SignInThrottle.delete().where(SignInThrottle.key == keys[0]).execute()
+    _refund(keys)
     return account
 
 
-def _check_throttle(keys: list[str]) -> None:
-    now = utcnow()
-    for row in SignInThrottle.select().where(SignInThrottle.key.in_(keys)):
-        if row.locked_until and row.locked_until > now:
-            seconds = int((row.locked_until - now).total_seconds()) + 1
-            raise TooManyAttempts(N_("Too many tries. Please wait %(seconds)s seconds and try again."), seconds=seconds)
+def _throttle_keys(username: str, account: Account | None, client: str, known: frozenset,
+                   device: str | None) -> dict[str, int]:
+    """Throttle key -> free failures: the account (or this phone's allowance for it), the address, the class."""
+    if account is not None and device and account.id in known:
+        return {f"device:{device}:{account.id}": ACCOUNT_FREE_FAILURES}
+    keys = {f"account:{username}": ACCOUNT_FREE_FAILURES, f"client:{client}": CLIENT_FREE_FAILURES}
+    if account is not None and account.classroom_id:
+        keys[f"class:{account.classroom_id}"] = CLASS_FREE_FAILURES
+    return keys
 
 
-def _record_failure(keys: list[str]) -> None:
+def _reserve(keys: dict[str, int]) -> None:
+    """Count one check against every key, or refuse if any is locked: one transaction, rows locked.
+
+    Decisions: the check is counted before the hash is verified (and given back on success), so ten
+    concurrent guesses get exactly the five free checks; SQLite's BEGIN IMMEDIATE serialises this, and on
+    PostgreSQL the rows are read FOR UPDATE. Address and class counts start again after an hour without a
+    failure (typos add up over weeks); an account's count only ends with a right sign-in."""
     now = utcnow()
     with database.atomic():
-        for key in keys:
-            row, _ = SignInThrottle.get_or_create(key=key)
+        SignInThrottle.insert_many([{"key": k, "updated_at": now} for k in keys]).on_conflict_ignore().execute()
+        query = SignInThrottle.select().where(SignInThrottle.key.in_(list(keys)))
+        rows = list(query if is_sqlite() else query.for_update())
+        for row in rows:
+            if not row.key.startswith(("account:", "device:")) and row.updated_at < now - QUIET_RESET:
+                row.failures, row.locked_until = 0, None
+            if row.locked_until and row.locked_until > now:
+                seconds = int((row.locked_until - now).total_seconds()) + 1
+                raise TooManyAttempts(N_("Too many tries. Please wait %(seconds)s seconds and try again."),
+                                      seconds=seconds)
+        for row in rows:
             row.failures += 1
-            free = ACCOUNT_FREE_FAILURES if key.startswith("account:") else CLIENT_FREE_FAILURES
+            free = keys[row.key]
             if row.failures >= free:
-                # 15 s after the fifth miss, doubling, at most 15 minutes.
+                # From the last free try: 15 s, doubling, at most 15 minutes.
                 row.locked_until = now + timedelta(seconds=min(900, 15 * 2 ** (row.failures - free)))
             row.updated_at = now
             row.save()
+
+
+def _refund(keys: dict[str, int]) -> None:
+    """A right sign-in: the account's (or phone's) count ends; the address and class get their try back."""
+    with database.atomic():
+        for key, free in keys.items():
+            if key.startswith(("account:", "device:")):
+                SignInThrottle.delete().where(SignInThrottle.key == key).execute()
+                continue
+            SignInThrottle.update(failures=SignInThrottle.failures - 1).where(
+                (SignInThrottle.key == key) & (SignInThrottle.failures > 0)).execute()
+            SignInThrottle.update(locked_until=None).where(
+                (SignInThrottle.key == key) & (SignInThrottle.failures < free)).execute()
+
+
+def class_guessing(classroom_id: str) -> dict | None:
+    """Wrong sign-ins in a class in the last day, when there were enough to look like someone guessing."""
+    row = SignInThrottle.get_or_none(SignInThrottle.key == f"class:{classroom_id}")
+    if row is None or row.failures < SPRAY_ALERT or row.updated_at < utcnow() - timedelta(days=1):
+        return None
+    return {"failures": row.failures, "last": row.updated_at}
 
 
 def start_session(account: Account) -> str:

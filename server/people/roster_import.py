@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from server.people.pins import is_easy
 from server.people.csv_files import FORMULA_START
 from server.people.school import USERNAME
 
@@ -139,6 +140,9 @@ def _secret(given: str, role: str, make_pin, problems: list) -> tuple[str, bool]
     if not (given.isdigit() and given.isascii() and 4 <= len(given) <= 12):
         hint = " (a spreadsheet may have dropped a leading 0)" if given.isdigit() and len(given) < 4 else ""
         problems.append(f"the PIN must be 4 to 12 digits{hint}")
+    elif is_easy(given):
+        problems.append(f"the PIN {given} is one of the first a guesser would try: choose another, or leave it "
+                        "empty for a random one")
     return given, False
 
 

@@ -1,7 +1,15 @@
-"""Signing in and out, and the learner's own profile."""
+"""Signing in and out, the phone's device cookie, and the learner's own profile.
+
+The device cookie (`lantern_device`, signed with the server's secret key, HttpOnly, a year) names this phone
+with a random id and lists the accounts (at most 8) it signed in. Sign-in then throttles those accounts on
+this phone's own allowance (server/people/auth.py), so guesses from another phone cannot lock them out here.
+It holds no session and nothing a learner typed. (Over HTTPS, sign-out's Clear-Site-Data "cookies" clears it
+too; on the school's plain-HTTP LAN browsers ignore that header and it stays.)
+"""
 import secrets
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from server.i18n import localized
 from server.people import auth
@@ -12,6 +20,29 @@ from server.web.redirects import safe_redirect_target
 
 bp = Blueprint("account", __name__)
 SIGNED_OUT_COOKIE = "lantern_signed_out"
+DEVICE_COOKIE = "lantern_device"
+DEVICE_ACCOUNTS = 8
+
+
+def _device_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="lantern-device-v1")
+
+
+def _device() -> tuple[str | None, frozenset]:
+    """This phone's id and the accounts it signed in before (nothing when the cookie is absent or forged)."""
+    try:
+        data = _device_signer().loads(request.cookies.get(DEVICE_COOKIE, "")[:2000])
+        return str(data["d"])[:32], frozenset(str(a) for a in data["a"][:DEVICE_ACCOUNTS])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None, frozenset()
+
+
+def _remember_device(response, device: str | None, known: frozenset, account_id: str) -> None:
+    """Add the account to this phone's device cookie (the newest first, at most 8)."""
+    accounts = [account_id] + [a for a in sorted(known) if a != account_id][:DEVICE_ACCOUNTS - 1]
+    value = _device_signer().dumps({"d": device or secrets.token_urlsafe(12), "a": accounts})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=365 * 86400, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
 
 
 @bp.get("/signin")
@@ -26,13 +57,15 @@ def signin():
 @allow("public")
 def signin_post():
     """Check the name and password/PIN; start a session."""
+    device, known = _device()
     try:
         account = auth.sign_in(request.form.get("username", ""), request.form.get("password", ""),
-                               client=request.remote_addr or "unknown")
+                               client=request.remote_addr or "unknown", known_accounts=known, device=device)
     except InvalidInput as err:
         return _signin_page(request.form.get("username", ""), request.form.get("next", ""), localized(err)), 400
     response = redirect(safe_redirect_target(request.form.get("next")))
     set_session_cookie(response, auth.start_session(account))
+    _remember_device(response, device, known, account.id)
     return response
 
 

@@ -3,8 +3,10 @@ Every change is recorded in the audit log by server.people.admin; admins see the
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from server.content import library
+from server.db import database
 from server.i18n import localized
-from server.people import admin
+from server.content.packs import publishers
+from server.people import admin, audit as audit_trail
 from server.people.classes import classes_for
 from server.people.symbols import SYMBOLS
 from server.errors import InvalidInput
@@ -39,7 +41,7 @@ def pack(pack_id: str):
 def classes(error: str | None = None, status: int = 200):
     """The school's classes, and a form to add one."""
     return render_template("admin/classes.html", classes=classes_for(g.account),
-                           error=error, created=request.args.get("created")), status
+                           error=error, created=request.args.get("created"), pins=request.args.get("pins")), status
 
 
 @bp.post("/classes")
@@ -51,6 +53,17 @@ def classes_post():
     except InvalidInput as err:
         return classes(localized(err), 400)
     return redirect(url_for("admin.classes", created=classroom.name), 303)
+
+
+@bp.post("/classes/<class_id>/pins")
+@allow("admin")
+def pin_length(class_id: str):
+    """Require longer PINs in a class (for PINs given from now on)."""
+    try:
+        classroom = admin.set_pin_length(g.account, class_id, request.form.get("pin_length", ""))
+    except InvalidInput as err:
+        return classes(localized(err), 400)
+    return redirect(url_for("admin.classes", pins=classroom.name), 303)
 
 
 @bp.get("/accounts")
@@ -157,6 +170,37 @@ def import_post():
 def audit():
     """Who did what, when."""
     return render_template("admin/audit.html", lines=admin.audit_log(g.account))
+
+
+@bp.get("/publishers")
+@allow("admin")
+def publisher_keys(error=None, field=None, status: int = 200):
+    """The publisher keys whose signed packs this server trusts, and a form to add one."""
+    return render_template("admin/publishers.html", keys=publishers.trusted_keys(), error=error, field=field,
+                           form=request.form, done=request.args.get("done")), status
+
+
+@bp.post("/publishers")
+@allow("admin")
+def publisher_add():
+    """Trust a publisher's public key under a name."""
+    try:
+        with database.atomic():
+            row = publishers.trust_key(request.form.get("public_key", ""), request.form.get("name", ""))
+            audit_trail.record(g.account, "publisher_trusted", key_id=row.key_id, name=row.name)
+    except InvalidInput as err:
+        return publisher_keys(localized(err), err.field, 400)
+    return redirect(url_for("admin.publisher_keys", done="added"), 303)
+
+
+@bp.post("/publishers/<key_id>/remove")
+@allow("admin")
+def publisher_remove(key_id: str):
+    """Stop trusting a publisher key."""
+    with database.atomic():
+        if publishers.distrust_key(key_id):
+            audit_trail.record(g.account, "publisher_distrusted", key_id=key_id[:16])
+    return redirect(url_for("admin.publisher_keys", done="removed"), 303)
 
 
 def _no_store(view_result):

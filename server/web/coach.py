@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from server.i18n import localized
 from server.coaching import assignments, buddies, groups, item_analysis, learner_reports, reports
-from server.people import classes
+from server.people import auth, classes
 from server.learning import discussion
 from server import i18n
 from server.people.csv_files import write_csv
@@ -40,7 +40,8 @@ def overview(class_id: str):
     """Who needs help, then who mastered what: learners × skills of one pack."""
     o = reports.class_overview(g.account, class_id, _pack())
     return render_template("coach/class.html", o=o, buddies=buddies.buddy_panel(o),
-                           questions=discussion.class_counts(o.classroom))
+                           questions=discussion.class_counts(o.classroom),
+                           guessing=auth.class_guessing(o.classroom.id))
 
 
 @bp.get("/classes/<class_id>/report")

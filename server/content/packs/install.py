@@ -91,7 +91,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
         progress(f"Preparing {manifest.title} {manifest.version}")
         prepared = prepare_pack(opened, library.store)
         progress("Switching to the new version")
-        _switch(manifest, prepared, opened.size_bytes)
+        _switch(manifest, prepared, opened.size_bytes, opened.signed_by)
         generation.bump()  # every worker's lesson pages and pack lists are now out of date
         library.index.replace_pack(manifest.id, _docs(manifest, prepared))
         status = "upgraded" if active else "installed"
@@ -115,7 +115,7 @@ def active_version(pack_id: str) -> PackVersion | None:
     return PackVersion.get_or_none((PackVersion.pack_id == pack_id) & PackVersion.is_active)
 
 
-def _switch(manifest: Manifest, prepared: PreparedPack, size: int) -> None:
+def _switch(manifest: Manifest, prepared: PreparedPack, size: int, signed_by: str | None = None) -> None:
     """Write the new version and make it the active one, in one transaction."""
     with database.atomic():
         PackVersion.delete().where((PackVersion.pack_id == manifest.id)
@@ -125,7 +125,7 @@ def _switch(manifest: Manifest, prepared: PreparedPack, size: int) -> None:
             language=manifest.language, licence=manifest.licence, description=manifest.description,
             authors=list(manifest.authors), subjects=list(manifest.subjects), manifest=manifest.raw,
             lesson_count=len(prepared.lessons), item_count=len(prepared.items), size_bytes=size,
-            warnings=prepared.warnings)
+            signed_by=signed_by, warnings=prepared.warnings)
         _insert_contents(version, manifest, prepared)
         PackVersion.update(is_active=False).where(PackVersion.pack_id == manifest.id).execute()
         PackVersion.update(is_active=True).where(PackVersion.id == version.id).execute()
