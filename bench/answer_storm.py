@@ -218,9 +218,10 @@ class Learner:
         return self.expect("signin", reply, (302, 303))
 
     def current_skill(self) -> str:
-        """The first skill in pack order this learner has not mastered (by its own tally)."""
+        """The first skill in pack order this learner has not mastered (by its own tally: the pack's rule, or
+        5 right in a row; the server's evidence rule may disagree, see `answer_one`)."""
         for skill_id, _, rule in self.plan.skills:
-            if not mastery.is_mastered(self.skill_results[skill_id], rule):
+            if not mastery.rule_met(self.skill_results[skill_id], rule or {"rule": "streak", "count": 5}):
                 return skill_id
         return self.plan.skills[-1][0]
 
@@ -229,6 +230,10 @@ class Learner:
         skill = self.current_skill()
         path = f"/practice/{PACK}/{skill}" + (f"?item={urllib.parse.quote(retry_item)}" if retry_item else "")
         page = self.request("question", "GET", path)
+        if page is not None and page[0] == 403:  # the server holds the skill locked: its prerequisite is not mastered there yet
+            for prerequisite in dict((s[0], s[1]) for s in self.plan.skills).get(skill, ()):
+                self.skill_results[prerequisite].append(0)  # so this learner goes back to it
+            return None, 0
         if not self.expect("question", page, (200,)):
             return None, 0
         fields = hidden_fields(page[2])

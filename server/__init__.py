@@ -18,13 +18,24 @@ from pathlib import Path
 
 from flask import Flask
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent  # a checkout (install.sh, `lantern wheelhouse` and `lantern update` need one)
+SHIPPED = ("templates", "static", "content_packs")  # top-level folders the wheel carries (setup.py)
+
+
+def shipped(name: str) -> Path:
+    """One of SHIPPED: inside the package when installed from a wheel, else at the top of the checkout.
+
+    Decisions: the folders stay at the top of the repository (where designers and pack authors look for
+    them); setup.py copies them into the wheel as server/_shipped/<name>, so `pip install .` and a built
+    wheel serve every page, while an editable install reads them in place."""
+    installed = PACKAGE_DIR / "_shipped" / name
+    return installed if installed.is_dir() else REPO_ROOT / name
 
 
 def create_app(config: dict) -> Flask:
     """Build the Flask app for a config made by `server.config.load_config`."""
-    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
-                static_folder=str(REPO_ROOT / "static"))
+    app = Flask(__name__, template_folder=str(shipped("templates")), static_folder=str(shipped("static")))
     app.config.update(config)
 
     from server import db

@@ -1,5 +1,7 @@
 """The opportunistic sync agent inside `lantern serve`: tries when the hub may be reachable,
-backs off with jitter after failures, respects a daily byte budget, never blocks serving.
+retries with exponential backoff and jitter after failures (`retry_delay`), respects a daily byte
+budget, never blocks serving. This is where sync retries live: a failed pass is not retried inside
+the pass (each batch is idempotent on the hub, so the next pass resends what was not acknowledged).
 
 It runs on its own thread with its own database connection and sends bounded batches, so a
 slow or metered link costs learners nothing.
@@ -20,13 +22,14 @@ from sync.transport import HttpTransport
 
 log = logging.getLogger(__name__)
 BASE_INTERVAL = 300.0  # five minutes between tries while all is well
-MAX_INTERVAL = 3600.0
+MAX_RETRY_INTERVAL = 3600.0  # the longest wait before a retry after failures in a row
 
 
-def next_delay(failures: int, base: float = BASE_INTERVAL, cap: float = MAX_INTERVAL,
-               rng: random.Random | None = None) -> float:
-    """Seconds to wait before the next try: the base interval, doubling per failure up to the cap,
-    spread by ±50 % so a district's schools do not all call at once."""
+def retry_delay(failures: int, base: float = BASE_INTERVAL, cap: float = MAX_RETRY_INTERVAL,
+                rng: random.Random | None = None) -> float:
+    """Seconds to wait before the next try or retry: the base interval, doubling per failure in a row
+    (exponential backoff) up to the cap, spread by ±50 % (jitter) so a district's schools do not all
+    retry at once."""
     rng = rng or random.Random()
     delay = min(cap, base * (2 ** failures))
     return delay * rng.uniform(0.5, 1.5)
@@ -47,14 +50,14 @@ class SyncAgent(threading.Thread):
     def __init__(self, data_dir: Path, daily_budget: int | None = None, base: float = BASE_INTERVAL):
         super().__init__(name="lantern-sync", daemon=True)
         self.data_dir, self.daily_budget, self.base = Path(data_dir), daily_budget, base
-        self.failures = 0
+        self.failures = 0  # failed passes in a row: each one doubles the wait before the retry
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        """Try now, then again and again until stopped."""
+        """Try now, then again (retry after a failure, with backoff) until stopped."""
         while not self.stopping.is_set():
             self.try_once()
-            self.stopping.wait(next_delay(self.failures, self.base))
+            self.stopping.wait(retry_delay(self.failures, self.base))
 
     def stop(self) -> None:
         """Ask the thread to finish after the current try."""
@@ -76,7 +79,7 @@ class SyncAgent(threading.Thread):
             except LanternError as err:
                 self.failures += 1
                 record_failure(err.message)
-                log.info("sync failed (%d in a row): %s", self.failures, err.message)
+                log.info("sync failed (%d in a row, will retry): %s", self.failures, err.message)
                 return err.message
             self.failures = 0
             today = date.today().isoformat()

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 REFUSED_STATE = "refused_packs"  # sha256 -> why that downloaded file could not be imported
 MAX_PACK = 4 * 1024**3
-SHA = re.compile(r"^[0-9a-f]{64}$")
-PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SHA = re.compile(r"^[0-9a-f]{64}\Z")
+PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 # --- hub side ----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ EXPECTED = {
     "coach.remove_assignment": {"coach", "admin"}, "coach.grid_csv": {"coach", "admin"},
     "coach.answers_csv": {"coach", "admin"}, "coach.groups_page": {"coach", "admin"},
     "coach.group_edit": {"coach", "admin"}, "coach.group_delete": {"coach", "admin"}, "admin.teaching": {"admin"},
+    "admin.packs": {"admin"}, "admin.pack": {"admin"},
     "discussion.lesson_questions": {"learner"}, "discussion.ask": {"learner"}, "discussion.answer": {"learner"},
     "discussion.delete": {"learner"}, "discussion.report": {"learner"},
     "discussion.class_questions": {"coach", "admin"}, "discussion.moderate": {"coach", "admin"},

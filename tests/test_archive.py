@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from server.errors import PackError
 from server.content.packs.archive import Limits, extract_pack, safe_pack_path, sha256_file
 
+from tests.conftest import examples
+
 YAUZL = Path("security/yauzl-zip-fixtures/test")
 LENIENT_RATIO = Limits(max_ratio=1e9)  # to see the defect a file is named after, not the bomb rule
 
@@ -329,7 +331,7 @@ def test_safe_pack_path_refuses(name, reason):
 PIECES = st.sampled_from(["..", ".", "", "a", "B", "\\", "C:", "é", "e\u0301", " ", "\x00", "~", "…"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(), st.lists(st.one_of(PIECES, st.text(max_size=4))).map("/".join)))
 def test_safe_pack_path_never_escapes(name):
     try:

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from server.db import database
 from server.models import Account, Answer, Assignment, Classroom, Event, Outbox, Session
 
-FUZZ = settings(max_examples=50, deadline=None, database=None,
+from tests.conftest import examples
+
+FUZZ = settings(max_examples=examples(50), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 HUGE = 200_000
 values = st.one_of(

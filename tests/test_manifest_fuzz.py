@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from server.errors import LanternError
 from server.content.packs.manifest import load_manifest, parse_manifest
 from tests.packtools import manifest_of
+from tests.conftest import examples
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
                     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
                     max_leaves=30)

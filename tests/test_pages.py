@@ -98,8 +98,31 @@ def test_pages_carry_security_headers_etag_and_gzip(demo_app):
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    again = client.get("/", headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("url", ["/", "/static/style.css"])
+def test_each_encoding_has_its_own_etag(demo_app, url):
+    """A cache holding the gzipped bytes must not be told they are the plain ones (or back)."""
+    client = demo_app.test_client()
+
+    def get(url, **headers):
+        with client.get(url, headers=headers) as response:  # closes a static file's handle
+            response.get_data()
+            return response
+
+    gzipped = get(url, **{"Accept-Encoding": "gzip"})
+    plain = get(url, **{"Accept-Encoding": "identity"})
+    assert gzipped.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in gzipped.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+    assert gzipped.headers["ETag"] != plain.headers["ETag"]
+    for response, encoding in ((gzipped, "gzip"), (plain, "identity")):
+        other = plain if response is gzipped else gzipped
+        same = get(url, **{"Accept-Encoding": encoding, "If-None-Match": response.headers["ETag"]})
+        crossed = get(url, **{"Accept-Encoding": encoding, "If-None-Match": other.headers["ETag"]})
+        assert same.status_code == 304 and same.headers["ETag"] == response.headers["ETag"]
+        assert crossed.status_code == 200 and crossed.get_data() == response.get_data()
 
 
 def test_static_css_is_fingerprinted_and_cached(client):

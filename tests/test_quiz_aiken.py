@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 from server.errors import QuizFormatError
 from server.content.quiz.aiken import parse_aiken
 from server.content.quiz.items import validate_items
+from tests.conftest import CORPUS as CORPUS_ROOT
 
-AIKEN = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes" / "moodle-qformat-fixtures" / "aiken"
+from tests.conftest import examples
+
+AIKEN = CORPUS_ROOT / "quizzes" / "moodle-qformat-fixtures" / "aiken"
 
 
 def _answers(item):
@@ -90,7 +93,7 @@ AIKEN_PIECES = st.sampled_from(["A) ", "B) ", "C. ", "A)", "ANSWER: ", "A", "B",
                                 "\ufeff", "ANSWER:A", "x"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(AIKEN_PIECES, st.text(max_size=4)), max_size=40).map("".join))
 def test_any_text_parses_or_raises_quiz_format_error(text):
     try:

@@ -9,8 +9,11 @@ from hypothesis import strategies as st
 from server.errors import QuizFormatError
 from server.content.quiz.gift import parse_gift
 from server.content.quiz.items import validate_items
+from tests.conftest import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes"
+from tests.conftest import examples
+
+CORPUS = CORPUS_ROOT / "quizzes"
 PEGJS = CORPUS / "gift-grammar-pegjs" / "tests" / "questions"
 IDE = CORPUS / "gift-parser-ide" / "tests" / "mocks" / "main"
 MOODLE = CORPUS / "moodle-qformat-fixtures" / "gift"
@@ -385,7 +388,7 @@ GIFT_PIECES = st.sampled_from(["{", "}", "=", "~", "#", "####", "::", ":", "->",
                                "1", "..", "3.5", "*", "a", "Q?", "\r\n", "\ufeff", "[[blank]]"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(GIFT_PIECES, st.text(max_size=5)), max_size=40).map("".join))
 def test_any_text_parses_or_raises_quiz_format_error(text):
     try:

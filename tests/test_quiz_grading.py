@@ -8,6 +8,8 @@ from server.content.quiz.gift import parse_gift
 from server.content.quiz.grading import Grade, choices_for_display, grade, normalize_answer, parse_number
 from server.content.quiz.items import validate_item
 
+from tests.conftest import examples
+
 
 def _item(data):
     return validate_item(data, "test")
@@ -212,7 +214,7 @@ RESPONSES = st.dictionaries(st.sampled_from(["answer", "match-0", "match-1", "ma
                             VALUES, max_size=5)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.sampled_from(GRADABLE), RESPONSES)
 def test_any_response_grades_between_zero_and_one(item, response):
     result = grade(item, response)
@@ -221,7 +223,7 @@ def test_any_response_grades_between_zero_and_one(item, response):
     assert all(isinstance(text, str) and text for text in result.feedback)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sampled_from(GRADABLE), st.none() | st.integers() | st.text(max_size=5) | st.lists(st.text(max_size=3)))
 def test_a_response_that_is_not_a_mapping_raises_only_invalid_input(item, response):
     with pytest.raises(InvalidInput):

@@ -13,6 +13,8 @@ from server.errors import PackError
 from server.content.packs.render import (ALLOWED_TAGS, AssetRef, render_inline_markdown, render_lesson,
                                  sanitize_html, split_front_matter)
 
+from tests.conftest import examples
+
 
 def render(text, assets=(), links=None, lang=None, seen=None):
     """Render with a pack holding `assets` (hrefs as written); `seen` collects what resolve_asset got."""
@@ -548,7 +550,7 @@ MARKDOWNISH = st.lists(st.sampled_from(list(":>{}[]()!#*_`~-=.'\"<>/\\|^$% \n\ta
 ]), max_size=80).map("".join)
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=300), MARKDOWNISH))
 def test_render_lesson_never_crashes(text):
     try:

@@ -7,7 +7,7 @@ import pytest
 from server.db import database
 from server.models import Outbox, SyncLog, SyncState
 from server.learning.progress import record_event
-from sync.agent import SyncAgent, budget_left, next_delay
+from sync.agent import SyncAgent, budget_left, retry_delay
 from sync.client import pair
 from sync.transport import HttpTransport
 from tests.test_cli import free_port
@@ -17,7 +17,7 @@ from tests.test_sync import hub, new_code  # noqa: F401  (the module-scoped hub 
 @pytest.mark.parametrize("failures, low, high", [(0, 150, 450), (1, 300, 900), (3, 1200, 3600), (10, 1800, 5400)])
 def test_backoff_doubles_with_jitter_up_to_an_hour(failures, low, high):
     rng = random.Random(7)
-    delays = [next_delay(failures, rng=rng) for _ in range(200)]
+    delays = [retry_delay(failures, rng=rng) for _ in range(200)]
     assert low <= min(delays) and max(delays) <= high
     assert len({round(d) for d in delays}) > 50  # spread out, so schools do not call at once
 

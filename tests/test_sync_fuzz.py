@@ -1,7 +1,7 @@
 """Hypothesis against the sync messages (issue 7 item 4): the protocol decoder and event validator, and the
 hub's real push and pair endpoints (a hub app on a real SQLite file, correctly signed requests carrying
-arbitrary bytes and arbitrary JSON). Only our own clear errors come out: SyncError in code, a 4xx with a
-JSON `error` sentence over HTTP; never a 500, and a refused request stores no event and moves no ack.
+arbitrary bytes and arbitrary JSON). Only our own clear errors come out: SyncError in code, over HTTP an ack
+or one of the named 4xx statuses with a JSON `error` sentence; a refused request stores no event and moves no ack.
 """
 import gzip
 import json
@@ -19,7 +19,9 @@ from server.errors import LanternError, SyncError
 from server.models import HubDevice, PairingCode, ReceivedEvent
 from sync import protocol
 
-FUZZ = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+from tests.conftest import examples
+
+FUZZ = settings(max_examples=examples(75), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=40))
 json_value = st.recursive(json_leaf, lambda inner: st.one_of(
@@ -151,13 +153,18 @@ def hub_state(hub) -> tuple[int, int]:
         return ReceivedEvent.select().count(), HubDevice.get_by_id(hub["device"]).acked_seq
 
 
+# What a signed push may get back, and nothing else (a 500, 502 or 404 fails the test).
+PUSH_STATUSES = {200: "acknowledged (bad events refused by name inside the ack)",
+                 400: "not a push message (our SyncError)", 403: "a school this device does not belong to",
+                 413: "too large"}
+
+
 def assert_clear_refusal_or_ack(response, before, after, message=None):
-    assert response.status_code != 500, response.get_data()
+    assert response.status_code in PUSH_STATUSES, (response.status_code, response.get_data())
     if response.status_code == 200:
         ack = protocol.decode(response.get_data(), "ack")
         assert after[0] - before[0] == ack["new"] <= len(message["events"])
     else:
-        assert response.status_code in (400, 403, 413)
         assert response.get_json()["error"]
         assert after == before, "a refused request changed the hub"
 

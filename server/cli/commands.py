@@ -86,21 +86,23 @@ def pack():
 
 
 @pack.command("build")
-@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--id", "pack_id", help="Pack id (for sources without pack.yaml).")
 @click.option("--version", help="Pack version, e.g. 1.0.0.")
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
-def pack_build(src, output, pack_id, version, language):
-    """Turn a folder of Markdown, media and quizzes into one pack file."""
+@click.option("--strict", is_flag=True, help="Refuse a quiz file with any broken question instead of leaving it out.")
+def pack_build(src, output, pack_id, version, language, strict):
+    """Turn a folder (pack.yaml, Carpentries lesson, GIFT/Aiken bank) or an .imscc/.zip package into a pack."""
     from server.content.packs.build import build_pack
 
     try:
-        result = build_pack(src, output, id=pack_id, version=version, language=language)
+        result = build_pack(src, output, strict=strict, id=pack_id, version=version, language=language)
     except LanternError as err:
         _fail(err)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}")
+    from server.content.packs.report import format_report
+
+    click.echo(format_report(result.report))
     m = result.manifest
     click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
 

@@ -2,14 +2,14 @@
 import tempfile
 from pathlib import Path
 
-from server import REPO_ROOT
+from server import shipped
 from server.db import database
 from server.models import Account
 from server.content.packs.build import build_pack
 from server.content.packs.install import Library, import_pack
 from server.people.school import create_account, create_class, create_school, the_school
 
-BUNDLED = REPO_ROOT / "content_packs"
+BUNDLED = shipped("content_packs")
 DEMO_LEARNERS = [("amina", "Amina", "1234"), ("juma", "Juma", "2345"), ("neema", "Neema", "3456"),
                  ("baraka", "Baraka", "4567"), ("zawadi", "Zawadi", "5678"), ("jean", "Jean", "6789")]
 DEMO_STAFF = [("coach", "teacher", "Mwalimu Grace", "teacher-demo"), ("admin", "admin", "Head teacher", "admin-demo")]

@@ -22,7 +22,7 @@ from server.coaching.reports import choose_pack
 
 MAX_WORK_AT_ONCE = 20
 MAX_DAYS_AHEAD = 366
-WORK = re.compile(r"^(lesson|skill):([a-z0-9][a-z0-9_.-]{0,79})$")
+WORK = re.compile(r"^(lesson|skill):([a-z0-9][a-z0-9_.-]{0,79})\Z")
 
 
 @dataclass(frozen=True)

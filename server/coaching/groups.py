@@ -21,7 +21,7 @@ from server.coaching.reports import choose_pack, skill_columns
 
 MAX_GROUP = 500
 MAX_WORK_AT_ONCE = 20
-WORK = re.compile(r"^(lesson|skill):([a-z0-9][a-z0-9_.-]{0,79})$")
+WORK = re.compile(r"^(lesson|skill):([a-z0-9][a-z0-9_.-]{0,79})\Z")
 
 
 @dataclass(frozen=True)

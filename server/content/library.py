@@ -1,7 +1,8 @@
 """Reading installed content for pages: packs, their outline, a lesson with its neighbours."""
 from dataclasses import dataclass
 
-from server.errors import NotFound
+from server.errors import NotFound, PackError
+from server.content.packs.report import check_report
 from server.i18n import N_
 from server.models import Item, Lesson, PackVersion, Skill, Unit
 
@@ -84,3 +85,29 @@ def lesson_page(pack_id: str, lesson_id: str) -> LessonPage:
 def pack_skills(pack: PackVersion) -> list[Skill]:
     """The skills of a pack version, in pack order."""
     return list(Skill.select().where(Skill.pack_version == pack).order_by(Skill.position))
+
+
+@dataclass(frozen=True)
+class PackReport:
+    """What the admin sees of an installed pack: its facts, its import warnings and the build's report."""
+
+    pack: PackVersion
+    warnings: list[str]
+    rows: tuple[dict, ...]
+
+
+def installed_packs() -> list[PackVersion]:
+    """Every active pack by title, for the admin's list."""
+    return list(PackVersion.select(*PAGE_COLUMNS).where(PackVersion.is_active).order_by(PackVersion.title))
+
+
+def pack_report(pack_id: str) -> PackReport:
+    """The active version of a pack with its import report (what came in, what was left out and why)."""
+    pack = PackVersion.select().where((PackVersion.pack_id == pack_id) & PackVersion.is_active).first()
+    if pack is None:
+        raise NotFound(N_("This pack is not installed on this server."))
+    try:
+        rows = check_report((pack.manifest or {}).get("import_report"))
+    except PackError:
+        rows = ()
+    return PackReport(pack, list(pack.warnings or []), rows)

@@ -43,7 +43,7 @@ class LessonDoc:
     text: str
 
 
-CJK_RUN = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+$")
+CJK_RUN = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+\Z")
 # Snippets: Whoosh's highlighter re-analysed (tokenised, stemmed) the stored text of every hit, ~75 % of a
 # query (docs/performance.md). Instead the words of a lesson are matched against the terms the query
 # matched in the index (stems, accent-folded), and one window of text around the first match is shown.

@@ -43,7 +43,7 @@ def make_backup(data_dir: Path, dest_root: Path, now: datetime | None = None, na
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        _copy_database(data_dir / "lantern.db", partial / "lantern.db")
+        copy_database(data_dir / "lantern.db", partial / "lantern.db")
         blobs = _referenced_blobs(partial / "lantern.db")
         store, target = BlobStore(data_dir / "blobs"), BlobStore(dest_root / "blobs")
         for digest in blobs:
@@ -60,16 +60,44 @@ def make_backup(data_dir: Path, dest_root: Path, now: datetime | None = None, na
     return BackupReport(folder, info["events"], len(blobs), stamp)
 
 
-def _copy_database(source: Path, dest: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    out = sqlite3.connect(dest)
+def copy_database(source: Path, dest: Path, *, check: bool = False) -> None:
+    """A consistent copy of a live SQLite database as one self-contained file, on the disk when this returns.
+
+    The one way Lantern copies its database (backups, the copy kept aside by a restore, an update's copy).
+    SQLite's online backup API, so the server may keep writing; written beside `dest` and moved into place
+    only when complete. With `check`, the copy must also pass `PRAGMA integrity_check`; otherwise (or when
+    the source is not a database) nothing is left at `dest` and sqlite3.DatabaseError is raised."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.part")
     try:
-        src.backup(out)
-        out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file on the stick
-    finally:
-        out.close()
-        src.close()
-    with open(dest, "rb") as fh:
+        src, out = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(partial)
+        try:
+            src.backup(out)
+            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file (on a stick, or to restore)
+            if check and out.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError(f"{source.name} failed its integrity check")
+        finally:
+            out.close()
+            src.close()
+        _fsync(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, dest)
+
+
+def put_database_back(copy: Path, database: Path) -> None:
+    """Replace `database` with a copy of `copy`, atomically, its stale -wal/-shm files removed."""
+    partial = database.with_name(f".{database.name}.restoring")
+    shutil.copyfile(copy, partial)
+    _fsync(partial)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    os.replace(partial, database)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 
 
@@ -137,15 +165,8 @@ def restore_backup(folder: Path, data_dir: Path) -> dict:
             store.put_file(source.path_for(digest), digest)
     current = data_dir / "lantern.db"
     if current.exists():
-        aside = data_dir / f"lantern.db.before-restore-{utcnow():%Y%m%d-%H%M%S}"
-        _copy_database(current, aside)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{current}{suffix}").unlink(missing_ok=True)
-    tmp = data_dir / "lantern.db.restoring"
-    shutil.copyfile(folder / "lantern.db", tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, current)
+        copy_database(current, data_dir / f"lantern.db.before-restore-{utcnow():%Y%m%d-%H%M%S}")
+    put_database_back(folder / "lantern.db", current)
     return info
 
 

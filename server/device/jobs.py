@@ -27,7 +27,7 @@ class Job:
     messages: list[str] = field(default_factory=list)
     result: str = ""
     result_args: dict = field(default_factory=dict)  # placeholders of `result`, translated where shown
-    note: str = ""  # a sentence shown before a failed task's reason
+    note: str = ""  # the sentence shown before a failed job's reason
 
 
 class JobRunner:
@@ -48,28 +48,30 @@ class JobRunner:
 
     def start_import(self, path: Path, library: Library) -> Job:
         """Queue a pack import; return the job to watch."""
-        job = Job(uuid.uuid4().hex, f"Import {path.name}")
+
+        def work(progress):
+            result = import_pack(path, library, progress=progress)
+            for warning in result.warnings[:20]:
+                progress(f"Note: {warning}")
+            return result.summary
+
+        # An import switches in one transaction or changes nothing, hence its own sentence on failure.
+        return self.start_task(f"Import {path.name}", work, note=N_("Nothing was changed."))
+
+    def start_task(self, title: str, work, note: str = N_("Nothing was written.")) -> Job:
+        """Queue any long task: `work(progress)` returns the result sentence or raises LanternError.
+
+        `note` is the sentence shown before the reason when it fails."""
+        job = Job(uuid.uuid4().hex, title, note=note)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > MAX_KEPT:
                 self._jobs.pop(next(iter(self._jobs)))
-        threading.Thread(target=self._run_import, args=(job, path, library), daemon=True,
-                         name=f"import-{job.id[:8]}").start()
+        threading.Thread(target=self._run, args=(job, work), daemon=True, name=f"job-{job.id[:8]}").start()
         return job
 
-    def start_task(self, title: str, work) -> Job:
-        """Queue any long task: `work(progress)` returns the result sentence or raises LanternError."""
-        job = Job(uuid.uuid4().hex, title)
-        with self._lock:
-            self._jobs[job.id] = job
-            while len(self._jobs) > MAX_KEPT:
-                self._jobs.pop(next(iter(self._jobs)))
-        threading.Thread(target=self._run_task, args=(job, work), daemon=True,
-                         name=f"task-{job.id[:8]}").start()
-        return job
-
-    def _run_task(self, job: Job, work) -> None:
-        with self._queue_lock:
+    def _run(self, job: Job, work) -> None:
+        with self._queue_lock:  # one job at a time keeps memory and SD-card load bounded
             job.state = "running"
             try:
                 with database.connection_context():
@@ -78,22 +80,7 @@ class JobRunner:
                 job.state = "done"
             except LanternError as err:
                 job.result, job.result_args = getattr(err, "words", err.message), getattr(err, "words_args", {})
-                job.note, job.state = N_("Nothing was written."), "failed"
+                job.state = "failed"
             except Exception:  # the worker must survive anything and say so in plain words
                 log.exception("job %s failed", job.id)
-                job.result = N_("The task stopped because of an unexpected error.")
-                job.note, job.state = N_("Nothing was written."), "failed"
-
-    def _run_import(self, job: Job, path: Path, library: Library) -> None:
-        with self._queue_lock:  # one import at a time keeps memory and SD-card load bounded
-            job.state = "running"
-            try:
-                with database.connection_context():
-                    result = import_pack(path, library, progress=job.messages.append)
-                job.messages.extend(f"Note: {w}" for w in result.warnings[:20])
-                job.result, job.state = result.summary, "done"
-            except LanternError as err:
-                job.result, job.state = f"Nothing was changed. {err.message}", "failed"
-            except Exception:  # the worker must survive anything and say so in plain words
-                log.exception("import job %s failed", job.id)
-                job.result, job.state = "Nothing was changed. The import stopped because of an unexpected error.", "failed"
+                job.result, job.state = N_("The task stopped because of an unexpected error."), "failed"

@@ -3,8 +3,9 @@ import logging
 import shutil
 
 from server.content.blobs import BlobStore
-from server.migrations import run_migrations
-from server.models import Lesson, PackVersion
+from server.learning.progress import rebuild_all
+from server.migrations import REDERIVE_AFTER, run_migrations
+from server.models import Event, Lesson, PackVersion
 from server.db import database
 from server.content.packs.install import Library, reindex_all
 
@@ -16,7 +17,9 @@ def prepare_data(config: dict) -> None:
 
     data = config["DATA_DIR"]
     with database.connection_context():
-        run_migrations()
+        if REDERIVE_AFTER & set(run_migrations()) and Event.select().exists():
+            log.warning("the learner model changed with this version: recomputing progress from the event log")
+            rebuild_all()
         for leftover in (data / "staging").iterdir():
             shutil.rmtree(leftover, ignore_errors=True)  # an import interrupted by a power cut
         BlobStore(data / "blobs").clean_incoming()

@@ -69,6 +69,10 @@ def waitress_options(connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     poll() instead of select(): no 1,024-descriptor ceiling. If the hard descriptor limit is too low for
     the connections asked for, the connection limit is lowered to fit (with a warning) rather than letting
     accept() fail with "too many open files" under load.
+
+    Decisions: waitress closes idle connections only when it sweeps, every `cleanup_interval` (30 s by
+    default), so an idle timeout shorter than that would free slots late; the sweep runs as often as the
+    timeout (at most every 30 s, waitress's own pace).
     """
     if connection_limit < 1 or idle_timeout < 1:
         raise ValueError("The connection limit and the idle timeout must be at least 1.")
@@ -78,7 +82,8 @@ def waitress_options(connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         log.warning("Only %d file descriptors are allowed; serving at most %d connections, not %d "
                     "(raise LimitNOFILE / ulimit -n)", available, fitted, connection_limit)
         connection_limit = fitted
-    return {"connection_limit": connection_limit, "channel_timeout": idle_timeout, "asyncore_use_poll": True}
+    return {"connection_limit": connection_limit, "channel_timeout": idle_timeout,
+            "cleanup_interval": min(idle_timeout, 30), "asyncore_use_poll": True}
 
 
 def raise_descriptor_limit(wanted: int) -> int | None:

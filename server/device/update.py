@@ -30,6 +30,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.device import backup
 from server.errors import LanternError
 from server.models.base import utcnow
 
@@ -256,7 +257,7 @@ def _switch(new_root: Path, current_root: Path, data_dir: Path, copy: Path, serv
         return migrations
     except (UpdateError, OSError, subprocess.SubprocessError) as err:
         progress("Something went wrong: putting the previous version and database back…")
-        restore_database(copy, data_dir / "lantern.db")
+        backup.put_database_back(copy, data_dir / "lantern.db")
         if service:
             try:
                 service.stop()
@@ -306,37 +307,12 @@ def _migrate(root: Path, data_dir: Path) -> str:
 
 
 def copy_database(source: Path, dest: Path) -> None:
-    """A consistent, checked copy of an SQLite database (the server may be running)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(f".{dest.name}.part")
-    src, out = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(partial)
+    """The checked copy an update starts from (server/device/backup.py makes it); refused if damaged."""
     try:
-        src.backup(out)
-        out.execute("PRAGMA journal_mode=DELETE")
-        ok = out.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        backup.copy_database(source, dest, check=True)
     except sqlite3.DatabaseError:
-        ok = False
-    finally:
-        out.close()
-        src.close()
-    if not ok:
-        partial.unlink(missing_ok=True)
         raise UpdateError("The database failed its integrity check, so no update was started. "
-                          "Restore a backup first (lantern restore).")
-    with open(partial, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(partial, dest)
-
-
-def restore_database(copy: Path, database: Path) -> None:
-    """Put the copy back in place of the database (atomically; stale journal files removed)."""
-    partial = database.with_name(f".{database.name}.restoring")
-    shutil.copyfile(copy, partial)
-    with open(partial, "rb") as fh:
-        os.fsync(fh.fileno())
-    for suffix in ("-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    os.replace(partial, database)
+                          "Restore a backup first (lantern restore).") from None
 
 
 def _words(err: Exception) -> str:

@@ -1,10 +1,26 @@
 """Numbered schema migrations, applied in order and recorded in `schema_migrations`.
 
-Rule for new migrations: never edit an applied one; add `NNNN_name.py` style entries to
-MIGRATIONS that use playhouse.migrate operations (add_column, add_index …) and are safe
-to run on a database the previous release created.
+Each migration is a module `mNNNN_name.py` in this package, listed in MIGRATIONS below. It holds
+`NAME` and either explicit DDL for both databases, `SQLITE = (...)` and `POSTGRES = (...)` (tuples of
+statements, run in order), or a function `apply(migrator)` using playhouse.migrate operations.
+Applied migrations are frozen: their SQL is what the models produced when they were written, so a
+model changed later never changes what an old migration does.
 
-Imports inside functions: each migration reads the model list it creates only when it runs.
+How to add a migration (for example a column on skill_state):
+1. change the model (server/models/…);
+2. add `m0008_what_it_does.py` beside the others with `NAME` and the statements, e.g.
+       NAME = "skill stability"
+       SQLITE = ('ALTER TABLE "skill_state" ADD COLUMN "stability" REAL NOT NULL DEFAULT 0',)
+       POSTGRES = ('ALTER TABLE "skill_state" ADD COLUMN "stability" REAL NOT NULL DEFAULT 0',)
+   (`NOT NULL` needs a `DEFAULT` so existing rows get a value; peewee's column types are in
+   docs/architecture.md "Adding a migration", with how to print the SQL of a new table or index);
+3. import it here and append `(8, m0008_what_it_does)` to MIGRATIONS.
+tests/test_migrations.py then builds a database through every migration and compares it with the
+models (columns, indexes, foreign keys) on SQLite and PostgreSQL, and upgrades the release-0.1 fixture
+through them to the same schema.
+
+Decisions: a migration runs in one transaction with its bookkeeping row, so a power cut leaves it
+either applied and recorded or neither (SQLite and PostgreSQL both have transactional DDL).
 """
 import logging
 
@@ -12,9 +28,32 @@ from peewee import CharField, DateTimeField, IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 from server.db import database, is_sqlite
+from server.migrations import (m0001_initial, m0002_sync_tables, m0003_answer_index, m0004_discussion_tables,
+                               m0005_project_tables, m0006_sync_pull_tables, m0007_mastery_evidence)
 from server.models.base import BaseModel, utcnow
 
 log = logging.getLogger(__name__)
+
+# (number, module): the number is the module's mNNNN prefix (tests/test_migrations.py checks both).
+MIGRATIONS = [
+    (1, m0001_initial),
+    (2, m0002_sync_tables),
+    (3, m0003_answer_index),
+    (4, m0004_discussion_tables),
+    (5, m0005_project_tables),
+    (6, m0006_sync_pull_tables),
+    (7, m0007_mastery_evidence),
+]
+# Migrations after which the derived tables are recomputed from the event log (server/device/maintenance.py).
+REDERIVE_AFTER = {7}
+
+# The bookkeeping table itself, frozen like a migration (it is created before any of them).
+_BOOKKEEPING = {
+    "sqlite": 'CREATE TABLE IF NOT EXISTS "schema_migrations" ("number" INTEGER NOT NULL PRIMARY KEY, '
+              '"name" VARCHAR(100) NOT NULL, "applied_at" DATETIME NOT NULL)',
+    "postgres": 'CREATE TABLE IF NOT EXISTS "schema_migrations" ("number" INTEGER NOT NULL PRIMARY KEY, '
+                '"name" VARCHAR(100) NOT NULL, "applied_at" TIMESTAMP NOT NULL)',
+}
 
 
 class SchemaMigration(BaseModel):
@@ -26,68 +65,28 @@ class SchemaMigration(BaseModel):
         table_name = "schema_migrations"
 
 
-def _initial(migrator):
-    """Create every table of the first release."""
-    from server.models import ALL_MODELS
-    database.create_tables(ALL_MODELS, safe=True)
-
-
-def _sync_tables(migrator):
-    """Tables for school↔hub sync (outbox, device identity, hub-side schools and events)."""
-    from server.models.sync import SYNC_MODELS
-    database.create_tables(SYNC_MODELS, safe=True)
-
-
-def _class_answer_index(migrator):
-    """A covering index for a class's answers in a pack (item analysis reads only the index).
-
-    PostgreSQL limits an index entry to ~2.7 KB and a response may be longer, so there (a hub, which
-    shows no item analysis) the index leaves the response out."""
-    columns = "learner_id, pack_id, is_correct, item_id" + (", response" if is_sqlite() else "")
-    database.execute_sql(f"CREATE INDEX IF NOT EXISTS answer_class_items ON answer ({columns})")
-
-
-def _discussion_tables(migrator):
-    """Questions and answers under lessons, and coach-confirmed study buddies (issue 10)."""
-    from server.models.discussion import DISCUSSION_MODELS
-    database.create_tables(DISCUSSION_MODELS, safe=True)
-
-
-def _sync_pull_tables(migrator):
-    """Roster records on the hub (last-writer-wins), what the school sent, packs the hub offers (issue 6)."""
-    from server.models.sync_pull import SYNC_PULL_MODELS
-    database.create_tables(SYNC_PULL_MODELS, safe=True)
-
-
-def _project_tables(migrator):
-    """Projects, learners' plans, and hand-ins with their reviews (issue 10)."""
-    from server.models.projects import PROJECT_MODELS
-    database.create_tables(PROJECT_MODELS, safe=True)
-
-
-MIGRATIONS = [
-    (1, "initial schema", _initial),
-    (2, "sync tables", _sync_tables),
-    (3, "covering index for item analysis", _class_answer_index),
-    (4, "discussion posts and study pairs", _discussion_tables),
-    (5, "projects and hand-ins", _project_tables),
-    (6, "sync pull: roster records and offered packs", _sync_pull_tables),
-]
+def apply_migration(module, migrator) -> None:
+    """Run one migration: its `apply` function if it has one, else its statements for this database."""
+    if hasattr(module, "apply"):
+        module.apply(migrator)
+        return
+    for statement in (module.SQLITE if is_sqlite() else module.POSTGRES):
+        database.execute_sql(statement)
 
 
 def run_migrations() -> list[int]:
     """Apply pending migrations, each in its own transaction; return the numbers applied."""
-    database.create_tables([SchemaMigration], safe=True)
+    database.execute_sql(_BOOKKEEPING["sqlite" if is_sqlite() else "postgres"])
     done = {m.number for m in SchemaMigration.select(SchemaMigration.number)}
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
     applied = []
-    for number, name, apply in MIGRATIONS:
+    for number, module in MIGRATIONS:
         if number in done:
             continue
         with database.atomic():
-            apply(migrator)
-            SchemaMigration.create(number=number, name=name)
-        log.info("applied migration %d: %s", number, name)
+            apply_migration(module, migrator)
+            SchemaMigration.create(number=number, name=module.NAME)
+        log.info("applied migration %d: %s", number, module.NAME)
         applied.append(number)
     return applied
 

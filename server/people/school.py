@@ -9,7 +9,7 @@ from server.i18n import N_
 from server.models import Account, Classroom, CoachClass, School
 
 ROLES = ("learner", "coach", "admin", "operator")
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}\Z")
 
 
 def the_school() -> School | None:

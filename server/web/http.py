@@ -28,7 +28,10 @@ def init_app(app) -> None:
 
 
 def _finish(response):
-    """Add headers, answer revalidations with 304, and gzip what is worth it."""
+    """Add headers, gzip what is worth it, and answer revalidations with 304.
+
+    Decisions: the ETag is computed from the bytes as sent, after gzip, so the gzipped and the plain
+    representation never share one strong ETag (a cache holding one must not be told it has the other)."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -40,27 +43,33 @@ def _finish(response):
         if response.status_code == 200 and response.mimetype.startswith(COMPRESSIBLE):
             # The stylesheet goes out gzipped too: it is a third of a first visit's bytes.
             response.direct_passthrough = False
-            return _gzip(response)
+            return _conditional(_gzip(response))
     if response.direct_passthrough or response.status_code != 200:
         return response
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "private, no-cache")
-        response.add_etag()
-        response.make_conditional(request)
-        if response.status_code == 304:
-            return response
+        return _conditional(_gzip(response))
     return _gzip(response)
 
 
+def _conditional(response):
+    """Tag the response with the hash of the bytes it sends and answer a matching If-None-Match with 304.
+
+    A static file arrives with Flask's ETag of the file on disk, which is wrong once gzipped: replaced."""
+    response.add_etag(overwrite=True)
+    return response.make_conditional(request)
+
+
 def _gzip(response):
-    if ("gzip" not in request.headers.get("Accept-Encoding", "")
-            or not response.mimetype.startswith(COMPRESSIBLE)
-            or "Content-Encoding" in response.headers):
+    """Compress a compressible body of some size when the client takes gzip (Vary says it depends)."""
+    if not response.mimetype.startswith(COMPRESSIBLE) or "Content-Encoding" in response.headers:
         return response
     body = response.get_data()
     if len(body) < MIN_COMPRESS:
         return response
+    response.vary.add("Accept-Encoding")
+    if "gzip" not in request.headers.get("Accept-Encoding", ""):
+        return response
     response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
     return response

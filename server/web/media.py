@@ -11,7 +11,7 @@ from server.models import Blob
 from server.web.access import allow
 
 bp = Blueprint("media", __name__)
-SHA = re.compile(r"^[0-9a-f]{64}$")
+SHA = re.compile(r"^[0-9a-f]{64}\Z")
 # Media can be opened directly (an SVG, say): sandbox it so nothing in it can run.
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; sandbox"
 

@@ -6,7 +6,10 @@ Prints `LISTENING http://127.0.0.1:PORT/` once it accepts connections (the port 
 system), then serves until it is terminated. A subprocess keeps the app's database handle apart
 from the other tests' apps in the pytest process.
 """
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 import waitress
 
@@ -14,12 +17,40 @@ from server import create_app
 from server.config import load_config
 from server.cli.demo import ensure_demo
 
+REPO = Path(__file__).resolve().parents[2]
+# Imported from teachers' own formats, so their pages face the same checks as the bundled packs'.
+IMPORTED_FIXTURES = ("packages/imscc-commonsyllabi/ThinCC_SU21_IM-UH_1011_AD_001_202242408.imscc",
+                     "quizzes/moodle-qformat-fixtures/gift")
+
+
+def _corpus() -> Path | None:
+    candidates = [Path(os.environ["LANTERN_CORPUS"])] if os.environ.get("LANTERN_CORPUS") else []
+    candidates += [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def import_fixtures(config: dict) -> None:
+    """Build and import the imported-format fixture packs when the shared corpus is there."""
+    from server.content.packs.build import build_pack
+    from server.content.packs.install import Library, import_pack
+    from server.db import database
+
+    corpus = _corpus()
+    if corpus is None:
+        return
+    library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
+    with database.connection_context(), tempfile.TemporaryDirectory(prefix="lantern-fixtures-") as tmp:
+        for n, name in enumerate(IMPORTED_FIXTURES):
+            built = build_pack(corpus / name, Path(tmp) / f"fixture-{n}.lantern")
+            import_pack(built.path, library, progress=lambda _: None)
+
 
 def main(data_dir: str) -> None:
     """Create the demo school in DATA_DIR and serve it on an ephemeral loopback port."""
     config = load_config(data_dir, DEMO=True)
     app = create_app(config)  # opens the database and applies migrations
     ensure_demo(config)
+    import_fixtures(config)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, ident="Lantern",
                                     clear_untrusted_proxy_headers=True)
     print(f"LISTENING http://127.0.0.1:{server.effective_port}/", flush=True)

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 
 from server.errors import PackError, QuizFormatError
 from server.content.packs.archive import safe_pack_path
+from server.content.packs.report import check_report
 from server.content.quiz.items import validate_items
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 16 * 1024**2
 
-PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
-SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}\Z")
+LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")
+SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?\Z")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
+SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
 
@@ -82,6 +83,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     signature: dict | None
     raw: dict = field(repr=False, compare=False)
+    report: tuple[dict, ...] = field(default=(), repr=False, compare=False)  # see report.py
 
     @property
     def lessons(self) -> list[LessonEntry]:
@@ -136,7 +138,7 @@ def parse_manifest(raw: object) -> Manifest:
         licence=_text(raw, "licence", 100), authors=_strings(raw, "authors", 50, 200),
         description=_text(raw, "description", 2000, required=False),
         subjects=_strings(raw, "subjects", 20, 100), skills=skills, units=units,
-        files=files, signature=signature, raw=raw,
+        files=files, signature=signature, raw=raw, report=check_report(raw.get("import_report")),
     )
 
 
@@ -261,8 +263,12 @@ def _units(value, known_files: set[str], skill_ids: set[str]) -> tuple[UnitEntry
         units.append(UnitEntry(unit_id, _text(entry, "title", 200, where=where), lessons, items))
     unit_ids = [u.id for u in units]
     _require(len(unit_ids) == len(set(unit_ids)), "two units share an id")
-    all_items = [item["id"] for u in units for item in u.items]
-    _require(len(all_items) == len(set(all_items)), "two practice items share an id")
+    seen: dict[str, str] = {}
+    for unit in units:
+        for item in unit.items:
+            _require(item["id"] not in seen, f"two practice items share the id {item['id']!r} "
+                     f"(in units {seen.get(item['id'])!r} and {unit.id!r})")
+            seen[item["id"]] = unit.id
     return tuple(units)
 
 

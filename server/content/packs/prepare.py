@@ -9,12 +9,12 @@ from pathlib import PurePosixPath
 
 from server.content.blobs import BlobStore, media_type_for
 from server.errors import CaptionError, PackError
-from server.content.packs.captions import parse_webvtt, transcript_from_cues
+from server.content.packs.captions import read_webvtt, transcript_from_cues
 from server.content.packs.images import is_raster, prepare_image
 from server.content.packs.paths import fragment_of, resolve_href
 from markupsafe import escape
 
-from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_html,
+from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_item_html,
                                  split_front_matter)
 from server.content.packs.verify import OpenedPack
 
@@ -119,9 +119,14 @@ def _prepare_media(opened, media, assets, prepared) -> dict:
     tracks, transcript = [], []
     for track in media.captions:
         try:
-            cues = parse_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
+            parsed = read_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
         except (CaptionError, UnicodeDecodeError) as err:
             prepared.warnings.append(f"{track['file']}: caption track left out ({err})")
+            continue
+        prepared.warnings.extend(f"{track['file']}: {w}" for w in parsed.warnings)
+        cues = parsed.cues
+        if not cues:  # a WebVTT file with no cues: nothing a player could show
+            prepared.warnings.append(f"{track['file']}: caption track left out (it has no cues)")
             continue
         tracks.append({**track, "url": assets[track["file"]].url})
         if not transcript:
@@ -139,7 +144,7 @@ def format_item_text(text: str | None, fmt: str, resolve_asset=lambda href: None
     if fmt == "markdown":
         return render_lesson(text, resolve_asset=resolve_asset).html
     if fmt in ("html", "moodle"):
-        return sanitize_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text)
+        return sanitize_item_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text, resolve_asset)
     return str(escape(text)).replace("\n", "<br>\n")
 
 

@@ -23,7 +23,8 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from server.errors import PackError
-from server.content.packs.lesson_html import RESERVED_IDS, LessonContext, labels_for, lesson_html_plugin
+from server.content.packs.lesson_html import RESERVED_IDS, LessonContext, img_tag, labels_for, lesson_html_plugin
+from server.content.packs.raw_html import resolve_raw_images
 from server.content.packs.markdown_ext import lesson_syntax_plugin, preprocess_source
 
 
@@ -138,6 +139,12 @@ def render_inline_markdown(text: str) -> str:
 def sanitize_html(html: str) -> str:
     """Clean an HTML fragment with Lantern's one allowlist: no scripts, styles, handlers or remote loads."""
     return _A_TAG.sub(_drop_rel_without_href, _cleaner().clean(html))
+
+
+def sanitize_item_html(html: str, resolve_asset: Callable[[str], AssetRef | None]) -> str:
+    """An HTML item text (QTI, GIFT [html]) cleaned, its local `<img>` served like a lesson's images."""
+    context = LessonContext(resolve_asset=resolve_asset, resolve_link=lambda href: None, labels=labels_for(None))
+    return sanitize_html(resolve_raw_images(html, context, img_tag, context.labels["missing"]))
 
 
 def _drop_rel_without_href(tag: re.Match) -> str:
