@@ -76,6 +76,10 @@ class FixedPolicy:
         """No reviews."""
         return None
 
+    def retry_allowed(self, st: dict, item: TruthItem) -> bool:
+        """A fixed policy always lets the learner try again."""
+        return True
+
     def answered(self, st: dict, item: TruthItem, correct: bool, retry: bool) -> None:
         """Count the answer towards the rule (a retry counts, as it does on the server today)."""
         recent = st["recent"].setdefault(item.skill_id, [])
@@ -142,6 +146,8 @@ class _Run:
             self._declarations()
             if correct or retry or self.rng.random() >= self.learner.params.retry_rate:
                 return given
+            if not self.policy.retry_allowed(self.st, item):
+                return given  # e.g. the miss took a prerequisite's mastery back and locked the skill
             retry = True
 
     def _declarations(self) -> None:

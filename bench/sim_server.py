@@ -112,6 +112,10 @@ class ServerPolicy:
         skill = self.graph.skill(self.graph.items[item_id]["skill"])
         return next(i for i in skill.items if i.item_id == item_id)
 
+    def retry_allowed(self, st: dict, item: TruthItem) -> bool:
+        """"Try again" is offered unless the skill is locked now (a miss can take a prerequisite back)."""
+        return st["states"].get(item.skill_id) != "locked"
+
     def answered(self, st: dict, item: TruthItem, correct: bool, retry: bool) -> None:
         """Post the answer as the practice page would (a retry through question_for_item's new attempt)."""
         from server.learning import practice
