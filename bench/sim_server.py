@@ -12,7 +12,8 @@ question) until the server shows it mastered, or it locks; then, and at the star
 open "What next" and follow its first practice suggestion; if it offers none (it may offer a lesson first),
 the first unlocked skill not shown as mastered. After full mastery, a "What next" that offers no practice
 while a review is due or a skill is no longer shown as mastered is counted ("no practice offered"). During the
-30 days after full mastery they follow only "What next" (reviews, refreshes), up to 20 answers a day.
+30 days after full mastery they follow only "What next"'s practice on skills not plainly 'mastered' (due
+reviews, refreshes; not optional "keep it fresh" practice on a mastered skill), up to 20 answers a day.
 
 Decisions: SQLite with synchronous=OFF on /dev/shm (when present): this is a simulation, not a school, and
 durability costs most of the time otherwise. Learners are created as the bench fixtures create them (one
@@ -100,7 +101,10 @@ class ServerPolicy:
         prefix = f"/practice/{self.pack_id}/"
         for suggestion in suggest(st["account"]):
             if suggestion.url.startswith(prefix):
-                return suggestion.url[len(prefix):].split("/")[0]
+                skill_id = suggestion.url[len(prefix):].split("/")[0]
+                if review and st["states"].get(skill_id) == "mastered":
+                    continue  # after full mastery: reviews and refreshes, not optional extra practice
+                return skill_id
         remaining = [sid for sid, state in st["states"].items() if state not in MASTERED_STATES + ("locked",)
                      and sid in self._practised]
         due = [sid for sid, state in st["states"].items() if state == "review_due"]
