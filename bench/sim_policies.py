@@ -19,9 +19,9 @@ import random
 from dataclasses import dataclass, field
 
 from bench.sim_truth import Learner, Params, TruthItem
-from server.learning import mastery
 
 POST_DAYS = 30
+DEFAULT_RULE = {"rule": "streak", "count": 5}  # a pack's default (docs/pack-format.md)
 START_MINUTE = 9 * 60  # answers from 09:00, two minutes apart
 
 
@@ -76,12 +76,16 @@ class FixedPolicy:
         """No reviews."""
         return None
 
+    def retry_allowed(self, st: dict, item: TruthItem) -> bool:
+        """A fixed policy always lets the learner try again."""
+        return True
+
     def answered(self, st: dict, item: TruthItem, correct: bool, retry: bool) -> None:
         """Count the answer towards the rule (a retry counts, as it does on the server today)."""
         recent = st["recent"].setdefault(item.skill_id, [])
         recent.append(int(correct))
         rule = self.rule if self.rule is not None else self.graph.skill(item.skill_id).rule
-        if mastery.is_mastered(recent, rule):
+        if rule_met(recent, rule):
             st["mastered"].add(item.skill_id)
 
     def mastered(self, st: dict) -> set:
@@ -90,6 +94,16 @@ class FixedPolicy:
 
     def finish(self) -> None:
         """Nothing to clean up."""
+
+
+def rule_met(recent: list[int], rule: dict | None) -> bool:
+    """A pack's mastery rule on recent results (1 right, 0 wrong; newest last): k in a row, or m of the last n.
+
+    The bench's own copy: the server's mastery code is what is being judged, and it changes."""
+    rule = rule or DEFAULT_RULE
+    if rule["rule"] == "streak":
+        return len(recent) >= rule["count"] and all(recent[-rule["count"]:])
+    return sum(recent[-rule["n"]:]) >= rule["m"]
 
 
 def fixed_policies(graph) -> list[FixedPolicy]:
@@ -132,6 +146,8 @@ class _Run:
             self._declarations()
             if correct or retry or self.rng.random() >= self.learner.params.retry_rate:
                 return given
+            if not self.policy.retry_allowed(self.st, item):
+                return given  # e.g. the miss took a prerequisite's mastery back and locked the skill
             retry = True
 
     def _declarations(self) -> None:

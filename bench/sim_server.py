@@ -12,7 +12,8 @@ question) until the server shows it mastered, or it locks; then, and at the star
 open "What next" and follow its first practice suggestion; if it offers none (it may offer a lesson first),
 the first unlocked skill not shown as mastered. After full mastery, a "What next" that offers no practice
 while a review is due or a skill is no longer shown as mastered is counted ("no practice offered"). During the
-30 days after full mastery they follow only "What next" (reviews, refreshes), up to 20 answers a day.
+30 days after full mastery they follow only "What next"'s practice on skills not plainly 'mastered' (due
+reviews, refreshes; not optional "keep it fresh" practice on a mastered skill), up to 20 answers a day.
 
 Decisions: SQLite with synchronous=OFF on /dev/shm (when present): this is a simulation, not a school, and
 durability costs most of the time otherwise. Learners are created as the bench fixtures create them (one
@@ -98,37 +99,35 @@ class ServerPolicy:
         from server.learning.recommend import suggest
 
         prefix = f"/practice/{self.pack_id}/"
-        suggestions = [s for s in suggest(st["account"]) if s.url.startswith(prefix)]
-        for suggestion in suggestions:  # the learner prefers learning something new to keeping a skill fresh
-            if suggestion.kind != "keep_fresh":
-                return suggestion.url[len(prefix):].split("/")[0]
+        for suggestion in suggest(st["account"]):
+            if suggestion.url.startswith(prefix):
+                skill_id = suggestion.url[len(prefix):].split("/")[0]
+                if review and st["states"].get(skill_id) == "mastered":
+                    continue  # after full mastery: reviews and refreshes, not optional extra practice
+                return skill_id
         remaining = [sid for sid, state in st["states"].items() if state not in MASTERED_STATES + ("locked",)
                      and sid in self._practised]
         due = [sid for sid, state in st["states"].items() if state == "review_due"]
         if review and (remaining or due):  # while learning, a lesson first is a fine suggestion
             st["fallbacks"] += 1
-        if remaining:
-            return remaining[0]
-        return suggestions[0].url[len(prefix):].split("/")[0] if suggestions else None
+        return remaining[0] if remaining else None
 
     def _truth_item(self, item_id: str) -> TruthItem:
         skill = self.graph.skill(self.graph.items[item_id]["skill"])
         return next(i for i in skill.items if i.item_id == item_id)
 
+    def retry_allowed(self, st: dict, item: TruthItem) -> bool:
+        """"Try again" is offered unless the skill is locked now (a miss can take a prerequisite back)."""
+        return st["states"].get(item.skill_id) != "locked"
+
     def answered(self, st: dict, item: TruthItem, correct: bool, retry: bool) -> None:
         """Post the answer as the practice page would (a retry through question_for_item's new attempt)."""
-        from server.errors import LanternError
         from server.learning import practice
 
         learner_id = st["account"].id
         attempt = st["attempt"]
         if retry:
-            try:
-                attempt = practice.question_for_item(learner_id, self.pack_id, item.item_id).attempt_id
-            except LanternError:  # the miss put a prerequisite back to refresh: the page offers that instead
-                st["states"] = self._states(st)
-                return
-
+            attempt = practice.question_for_item(learner_id, self.pack_id, item.item_id).attempt_id
         form = response_for(self.graph.items[item.item_id], correct)
         practice.record_answer(learner_id, self.pack_id, item.item_id, attempt, form)
         st["states"] = self._states(st)

@@ -107,6 +107,17 @@ def test_spaced_practice_grows_stability_more_than_massed():
     assert learner.stability["a"] == pytest.approx(4.2)
 
 
+def test_fixed_rules_by_hand():
+    from bench.sim_policies import rule_met
+
+    assert rule_met([0, 1, 1, 1, 1, 1], None)  # the default: 5 in a row
+    assert not rule_met([1, 1, 1, 1, 0, 1, 1, 1, 1], None)
+    eight_of_ten = {"rule": "m_of_n", "m": 8, "n": 10}
+    assert rule_met([0, 1, 1, 0, 1, 1, 1, 1, 1, 1], eight_of_ten)
+    assert not rule_met([0, 0, 1, 1, 1, 1, 1, 1, 1, 0], eight_of_ten)
+    assert not rule_met([1] * 7, eight_of_ten)
+
+
 # ---- the figures ---------------------------------------------------------------------------------
 
 def outcome(answers, finished, declarations, prereq=False, kept=None):
