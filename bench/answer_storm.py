@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: python bench/answer_storm.py
     sys.path.insert(0, str(REPO))
 
-from bench.server_process import answer_event_ids, locked_lines, start_server, status_field  # noqa: E402
+from bench.server_process import answer_event_ids, locked_lines, start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 from server.learning import mastery  # noqa: E402
 from tests.factories import correct_response, wrong_response  # noqa: E402
@@ -218,9 +218,10 @@ class Learner:
         return self.expect("signin", reply, (302, 303))
 
     def current_skill(self) -> str:
-        """The first skill in pack order this learner has not mastered (by its own tally)."""
+        """The first skill in pack order this learner has not mastered (by its own tally: the pack's rule, or
+        5 right in a row; the server's evidence rule may disagree, see `answer_one`)."""
         for skill_id, _, rule in self.plan.skills:
-            if not mastery.is_mastered(self.skill_results[skill_id], rule):
+            if not mastery.rule_met(self.skill_results[skill_id], rule or {"rule": "streak", "count": 5}):
                 return skill_id
         return self.plan.skills[-1][0]
 
@@ -229,6 +230,10 @@ class Learner:
         skill = self.current_skill()
         path = f"/practice/{PACK}/{skill}" + (f"?item={urllib.parse.quote(retry_item)}" if retry_item else "")
         page = self.request("question", "GET", path)
+        if page is not None and page[0] == 403:  # the server holds the skill locked: its prerequisite is not mastered there yet
+            for prerequisite in dict((s[0], s[1]) for s in self.plan.skills).get(skill, ()):
+                self.skill_results[prerequisite].append(0)  # so this learner goes back to it
+            return None, 0
         if not self.expect("question", page, (200,)):
             return None, 0
         fields = hidden_fields(page[2])
@@ -319,11 +324,11 @@ def storm(learners: int = 200, seconds: float = 60.0, think: float = 0.0, max_re
         setup_seconds = time.monotonic() - setup_started
         server = start_server(data_dir, log_path)
         try:
-            machine = {"rss_at_start_kib": status_field(server.pid, "VmRSS"), "load_before": os.getloadavg()[0],
+            machine = {"rss_at_start_kib": server.rss_kib(), "load_before": os.getloadavg()[0],
                        "cpu_before": server.cpu_seconds() or 0.0}
             result = run_storm(server.base_url, plan, seconds, think=think, max_requests=max_requests,
                                seed=seed, ramp=ramp)
-            machine.update(peak_rss_kib=server.peak_rss_kib(), rss_at_end_kib=status_field(server.pid, "VmRSS"),
+            machine.update(peak_rss_kib=server.peak_rss_kib(), rss_at_end_kib=server.rss_kib(),
                            load_after=os.getloadavg()[0],
                            server_cpu=(server.cpu_seconds() or 0.0) - machine.pop("cpu_before"))
         finally:

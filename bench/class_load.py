@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/class_load.py
 from bench import fixtures  # noqa: E402
 from bench.answer_storm import _after  # noqa: E402
 from bench.learner_mix import SIGN_IN_KINDS, TIMEOUT, MixLearner, TimedTally, finish, lesson_paths  # noqa: E402
-from bench.server_process import answer_event_ids, locked_lines, start_server, status_field  # noqa: E402
+from bench.server_process import answer_event_ids, locked_lines, start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 MIX = (("lesson", 35), ("practice", 45), ("what_next", 20))
@@ -63,7 +63,7 @@ def run(learners: int, seconds: float, seed: int = 7) -> dict:
     server = start_server(data, log_path)
     tally, stop = TimedTally(MAX_REQUESTS), threading.Event()
     try:
-        rss_start = status_field(server.pid, "VmRSS")
+        rss_start = server.rss_kib()
         begun = time.monotonic()
         deadline, ramp = begun + seconds, seconds / 4
         signed_in, threads = {"n": 0}, []
@@ -77,7 +77,7 @@ def run(learners: int, seconds: float, seed: int = 7) -> dict:
         stop.wait(seconds)
         stuck = finish(threads, stop, deadline + TIMEOUT + 5)
         ended = time.monotonic()
-        rss_end, rss_peak = status_field(server.pid, "VmRSS"), status_field(server.pid, "VmHWM")
+        rss_end, rss_peak = server.rss_kib(), server.peak_rss_kib()
         cpu = server.cpu_seconds()
     finally:
         stop.set()

@@ -57,7 +57,7 @@ def seed(data_dir: Path, learners: int, classes: int, events: int, rng: random.R
         pack = PackVersion.get((PackVersion.pack_id == PACK) & PackVersion.is_active)
         items = [(i.item_id, i.skill_id, len(i.data.get("answers", []))) for i in
                  Item.select().where(Item.pack_version == pack)]
-        school_id, pin_hash = school.id, hash_secret(PIN)
+        school_id, pin_hash = school.id, hash_secret(PIN, is_pin=True)
         room_ids = [r.id for r in rooms]
     learner_ids = _bulk_learners(config["DATABASE"], school_id, room_ids, learners, pin_hash)
     _bulk_answers(config["DATABASE"], learner_ids, items, events, rng)

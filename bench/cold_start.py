@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/cold_start.py
 
 from bench import fixtures  # noqa: E402
 from bench.content import LibrarySpec  # noqa: E402
-from bench.server_process import ServerProcess, status_field  # noqa: E402
+from bench.server_process import ServerProcess  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 LIBRARY = LibrarySpec("gen-library", 1000)
@@ -32,7 +32,7 @@ def starts(data_dir: Path, runs: int, warm_up: bool = True) -> list[tuple[float,
         server = ServerProcess(data_dir, data_dir / "server.log")
         try:
             seconds = server.wait_ready(timeout=120, poll=0.01)
-            rss = status_field(server.pid, "VmRSS")
+            rss = server.rss_kib()
         finally:
             server.stop()
         if n or not warm_up:

@@ -118,7 +118,7 @@ def add_learners(data_dir: Path, count: int, prefix: str = "mix", pin: str = _PI
     accounts = [(f"{prefix}{n:04d}", pin) for n in range(count)]
     with database.connection_context():
         taken = {a.username for a in Account.select(Account.username).where(Account.username.startswith(prefix))}
-        school, hashed = the_school(), hash_secret(pin)
+        school, hashed = the_school(), hash_secret(pin, is_pin=True)
         classroom = create_class(school, f"Bench class {prefix}")
         rows = [dict(id=str(uuid.uuid4()), school=school.id, username=u, display_name=f"Learner {u}",
                      role="learner", password_hash=hashed, classroom=classroom.id)

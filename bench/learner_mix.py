@@ -30,7 +30,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/learner_mix.py
 
 from bench import fixtures  # noqa: E402
 from bench.answer_storm import Learner, Plan, Stop, Tally, _after  # noqa: E402
-from bench.server_process import start_server, status_field  # noqa: E402
+from bench.server_process import start_server  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
 MIX = (("lesson", 30), ("practice", 40), ("what_next", 15), ("search", 15))
@@ -194,7 +194,7 @@ def measure(quick: bool) -> dict:
             results["paced"][learners] = paced(server.base_url, plan, accounts[used:used + learners], lessons,
                                                ramp, paced_window)
             used += learners
-        results["server_peak_rss_mib"] = round((status_field(server.pid, "VmHWM") or 0) / 1024, 1)
+        results["server_peak_rss_mib"] = round((server.peak_rss_kib() or 0) / 1024, 1)
         results["server_cpu_s"] = round(server.cpu_seconds() or 0.0, 1)
     finally:
         server.stop()

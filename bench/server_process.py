@@ -17,6 +17,12 @@ LOCKED_MESSAGE = "database is locked"
 # `bench.run --pi` sets this to a CPU list (e.g. "0"): servers and `lantern` commands then run pinned there
 # with `taskset`, a stand-in for one Raspberry Pi core, while the load generator keeps the other cores.
 CPU_PIN: str | None = None
+# `bench.run --pi-model pi4 --cores 4` sets these: servers and `lantern` commands then run under
+# ../shared/tools/pi-core, a CPU quota like that many cores of that Raspberry Pi (a shell that stays the parent
+# of the server, so servers then get their own session and are stopped as a process group).
+PI_MODEL: str | None = None
+PI_CORES = 1
+PI_CORE_TOOL = REPO.parent / "shared" / "tools" / "pi-core"
 
 
 def free_port() -> int:
@@ -27,7 +33,10 @@ def free_port() -> int:
 
 
 def pinned(command: list[str]) -> list[str]:
-    """The command pinned to CPU_PIN with taskset (which execs it: the process id stays the same)."""
+    """The command under a Pi-class CPU quota (PI_MODEL), or pinned to CPU_PIN with taskset (which execs it:
+    the process id stays the same), or as it is."""
+    if PI_MODEL is not None:
+        return [str(PI_CORE_TOOL), "--model", PI_MODEL, "--cores", str(PI_CORES), "--", *command]
     return ["taskset", "-c", CPU_PIN, *command] if CPU_PIN is not None else command
 
 
@@ -48,7 +57,9 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             pinned(lantern_command()) + ["serve", "--data", str(self.data_dir), "--host", HOST,
                                          "--port", str(self.port), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, preexec_fn=_default_sigint)
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, preexec_fn=_default_sigint,
+            start_new_session=PI_MODEL is not None)
+        self.grouped = PI_MODEL is not None
 
     @property
     def pid(self) -> int:
@@ -67,38 +78,61 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
+            # The port listens before the workers are ready (it is bound first): a request may wait a while.
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
             try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return time.perf_counter() - self.started
-                conn.close()
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(poll)
         raise RuntimeError(f"server not ready after {timeout:.0f} s: {self.log_tail()}")
 
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: the workers under `--workers N` (N > 1), else the server itself (the
+        leaves of the process tree, below any pi-core wrapper)."""
+        leaves, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            children = _children(pid)
+            if children:
+                todo.extend(children)
+            elif pid != self.pid or not leaves:
+                leaves.append(pid)
+        return leaves or [self.pid]
+
     def peak_rss_kib(self) -> int | None:
-        """The process's peak resident set (VmHWM), in KiB, while it is alive."""
-        return status_field(self.pid, "VmHWM")
+        """The peak resident set (VmHWM) of the largest serving process, in KiB (a per-worker figure)."""
+        values = [v for v in (status_field(pid, "VmHWM") for pid in self.worker_pids()) if v]
+        return max(values) if values else None
+
+    def rss_kib(self) -> int | None:
+        """The resident set (VmRSS) of the largest serving process now, in KiB (a per-worker figure)."""
+        values = [v for v in (status_field(pid, "VmRSS") for pid in self.worker_pids()) if v]
+        return max(values) if values else None
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time used so far."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time used so far by the server and its workers."""
+        total = None
+        for pid in _descendants(self.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self, timeout: float = 15.0) -> int:
         """Stop it as an operator would (Ctrl-C), killing it if it does not go."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self._signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal(signal.SIGKILL)
                 self.proc.wait(timeout)
         self.log.close()
         return self.proc.returncode
@@ -106,14 +140,40 @@ class ServerProcess:
     def kill(self) -> None:
         """kill -9: no clean-up of any kind, as in a power cut."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self._signal(signal.SIGKILL)
             self.proc.wait(15)
         self.log.close()
+
+    def _signal(self, signum: int) -> None:
+        """Signal the server (and, under pi-core, everything in its session)."""
+        if self.grouped:
+            try:
+                os.killpg(self.proc.pid, signum)
+            except ProcessLookupError:
+                pass
+        else:
+            self.proc.send_signal(signum)
 
     def log_tail(self, chars: int = 2000) -> str:
         """The end of the server's log, for error messages."""
         self.log.flush()
         return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(_children(current))
+    return found
 
 
 def _default_sigint() -> None:

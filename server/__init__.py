@@ -44,7 +44,8 @@ def create_app(config: dict) -> Flask:
     from server.device.maintenance import prepare_data
 
     db.init_app(app)
-    prepare_data(app.config)
+    if not app.config.get("DATA_PREPARED"):  # `lantern serve` prepares once, before its workers start
+        prepare_data(app.config)
     init_views(app)
     from server.web import request_log
 

@@ -22,6 +22,9 @@ def load_config(data_dir: Path | str, **overrides) -> dict:
         "SECRET_KEY": _secret_key(data),
         "ROLE": "school",
         "DEMO": False,
+        # Processes serving the port (`lantern serve --workers`) and this process's number among them.
+        "WORKERS": 1,
+        "WORKER": 0,
         # Refuse writes (answers, imports) while less than this is free on the data disk.
         "MIN_FREE_BYTES": int(os.environ.get("LANTERN_MIN_FREE_BYTES", 64 * 1024**2)),
         "MAX_CONTENT_LENGTH": 16 * 1024**2,

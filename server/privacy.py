@@ -39,7 +39,9 @@ def export_learner(account: Account) -> dict:
                     "class": account.classroom.name if account.classroom else None, "profile": account.profile},
         "skills": [{"pack": s.pack_id, "skill": s.skill_id, "attempts": s.attempts, "correct": s.correct,
                     "mastered_at": s.mastered_at and s.mastered_at.isoformat(timespec="seconds"),
-                    "review_due": s.review_due and s.review_due.isoformat(timespec="seconds")}
+                    "review_due": s.review_due and s.review_due.isoformat(timespec="seconds"),
+                    "chance_known": s.p_known,
+                    "refresh_since": s.refresh_at and s.refresh_at.isoformat(timespec="seconds")}
                    for s in SkillState.select().where(SkillState.learner_id == account.id)],
         "events": [event_to_wire(e) for e in events],
         "hand_ins": handins.export_rows(account.id),

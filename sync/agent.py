@@ -5,6 +5,11 @@ the pass (each batch is idempotent on the hub, so the next pass resends what was
 
 It runs on its own thread with its own database connection and sends bounded batches, so a
 slow or metered link costs learners nothing.
+
+Decisions: the thread never dies. Our own errors (SyncError: unreachable, refused, a reply cut short) are
+expected and recorded in plain words; anything else (a bug, a reply no one foresaw, a database hiccup) is
+logged with its traceback, recorded for the status page as "stopped by an unexpected error", and backed
+off like any failure, so the next try comes without a restart.
 """
 import logging
 import random
@@ -47,17 +52,34 @@ def budget_left(state: dict | None, daily_budget: int | None, today: date) -> in
 class SyncAgent(threading.Thread):
     """Runs sync passes (push events, exchange roster, pull packs) with the paired hub in the background."""
 
-    def __init__(self, data_dir: Path, daily_budget: int | None = None, base: float = BASE_INTERVAL):
+    def __init__(self, data_dir: Path, daily_budget: int | None = None, base: float = BASE_INTERVAL,
+                 cap: float = MAX_RETRY_INTERVAL):
         super().__init__(name="lantern-sync", daemon=True)
-        self.data_dir, self.daily_budget, self.base = Path(data_dir), daily_budget, base
+        self.data_dir, self.daily_budget, self.base, self.cap = Path(data_dir), daily_budget, base, cap
         self.failures = 0  # failed passes in a row: each one doubles the wait before the retry
+        self.tries = 0
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        """Try now, then again (retry after a failure, with backoff) until stopped."""
+        """Try now, then again (retry after a failure, with backoff) until stopped, whatever a try raises."""
         while not self.stopping.is_set():
-            self.try_once()
-            self.stopping.wait(retry_delay(self.failures, self.base))
+            self.tries += 1
+            try:
+                self.try_once()
+            except Exception as err:  # the thread must outlive any one try (see Decisions)
+                self._unexpected(err)
+            self.stopping.wait(retry_delay(self.failures, self.base, self.cap))
+
+    def _unexpected(self, err: Exception) -> None:
+        self.failures += 1
+        log.exception("sync stopped by an unexpected error (%d failures in a row); trying again later",
+                      self.failures)
+        message = f"Sync stopped by an unexpected error ({type(err).__name__}); it will try again by itself."
+        try:
+            with database.connection_context():
+                record_failure(message)
+        except Exception:  # the database itself may be the trouble; the log has it
+            log.exception("could not record the sync failure")
 
     def stop(self) -> None:
         """Ask the thread to finish after the current try."""

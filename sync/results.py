@@ -68,8 +68,9 @@ def school_results(school_id: str) -> tuple[HubSchool, list[Row]]:
             learner_class[row.id] = row.data["classroom_id"]
     rows: dict[tuple, Row] = {}
     query = (ReceivedEvent.select(ReceivedEvent.learner_id, ReceivedEvent.kind, ReceivedEvent.payload)
-             .where((ReceivedEvent.school_id == school_id) & ReceivedEvent.kind.in_(["answer", "mastered"]))
-             .tuples().iterator())
+             .where((ReceivedEvent.school_id == school_id)
+                    & ReceivedEvent.kind.in_(["answer", "mastered", "mastery_lost"]))
+             .order_by(ReceivedEvent.created_at, ReceivedEvent.id).tuples().iterator())
     for learner_id, kind, payload in query:
         payload = ReceivedEvent.payload.python_value(payload) if isinstance(payload, str) else payload
         if not isinstance(payload, dict) or not payload.get("skill_id"):
@@ -80,6 +81,8 @@ def school_results(school_id: str) -> tuple[HubSchool, list[Row]]:
         if kind == "answer":
             row.answers += 1
             row.correct += 1 if payload.get("correct") else 0
-        else:
+        elif kind == "mastered":
             row.mastered.add(learner_id)
+        else:  # mastery_lost: the skill went back to refresh
+            row.mastered.discard(learner_id)
     return school, [rows[k] for k in sorted(rows)]

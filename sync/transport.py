@@ -1,9 +1,23 @@
-"""How sync messages travel: HTTP(S) to the hub. (USB bundles are in sync/bundle.py.)"""
+"""How sync messages travel: HTTP(S) to the hub. (USB bundles are in sync/bundle.py.)
+
+Every kind of network trouble becomes one SyncError: no route, a timeout, a reset, and a reply cut short
+or not HTTP at all (http.client's IncompleteRead, BadStatusLine, RemoteDisconnected), while sending or
+while reading the body."""
+import http.client
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
 from server.errors import SyncError
+
+
+NETWORK_TROUBLE = (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException)
+
+
+def unreachable(err: BaseException) -> SyncError:
+    """The one sentence for network trouble, with what went wrong in brackets."""
+    reason = getattr(err, "reason", None) or type(err).__name__
+    return SyncError(f"The hub cannot be reached ({reason}).")
 
 
 @dataclass(frozen=True)
@@ -29,8 +43,8 @@ class HttpTransport:
                 return Reply(response.status, response.read())
         except urllib.error.HTTPError as err:
             return Reply(err.code, err.read())
-        except (urllib.error.URLError, OSError, TimeoutError) as err:
-            raise SyncError(f"The hub cannot be reached ({getattr(err, 'reason', err)}).") from None
+        except NETWORK_TROUBLE as err:
+            raise unreachable(err) from None
 
     def open(self, path: str, headers: dict[str, str]):
         """GET a file (for Range downloads): a context manager whose value has `status` and `read(n)`."""
@@ -48,8 +62,8 @@ class _Download:
             self.response = urllib.request.urlopen(self.request, timeout=self.timeout)
         except urllib.error.HTTPError as err:
             self.response = err
-        except (urllib.error.URLError, OSError, TimeoutError) as err:
-            raise SyncError(f"The hub cannot be reached ({getattr(err, 'reason', err)}).") from None
+        except NETWORK_TROUBLE as err:
+            raise unreachable(err) from None
         return self
 
     @property
@@ -57,7 +71,10 @@ class _Download:
         return getattr(self.response, "status", None) or self.response.code
 
     def read(self, size: int) -> bytes:
-        return self.response.read(size)
+        try:
+            return self.response.read(size)
+        except NETWORK_TROUBLE as err:
+            raise unreachable(err) from None
 
     def __exit__(self, *exc) -> None:
         self.response.close()

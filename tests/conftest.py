@@ -7,7 +7,17 @@ import pytest
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def _find_corpus() -> Path:
+    """../shared/corpus beside the checkout (or beside a worktree's folder), or LANTERN_CORPUS."""
+    if os.environ.get("LANTERN_CORPUS"):
+        return Path(os.environ["LANTERN_CORPUS"])
+    candidates = [REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CORPUS = _find_corpus()
 
 # Hypothesis: the suite (and CI) runs the `ci` profile, derandomized: the same examples on every run, so a
 # red build is reproducible and a green one is not luck. The longer search is its own command (README):
@@ -223,10 +233,12 @@ def answer_in_practice(browser, item_id, correct=True, fields_override=None, ski
 
 @pytest.fixture
 def stuck_and_mastered(demo_app, browser_for):
-    """Amina masters the first skill (4 right in a row); Juma gets 4 wrong in a row on it."""
+    """Amina masters the first skill (4 right in a row, on two different questions: the evidence rule);
+    Juma gets 4 wrong in a row on it."""
     amina, juma = browser_for("amina"), browser_for("juma")
+    for item in ("pw-equal-loaves", "pw-equal-loaves", "pw-equal-loaves", "pw-halves-of-things"):
+        answer_in_practice(amina, item, correct=True)
     for _ in range(4):
-        answer_in_practice(amina, "pw-equal-loaves", correct=True)
         answer_in_practice(juma, "pw-equal-loaves", correct=False)
     return amina, juma
 

@@ -9,9 +9,9 @@ EXPECTED = {
     "static": {"public"}, "language.choose": {"public"},
     "learn.home": {"public"}, "learn.pack": {"public"}, "learn.lesson": {"public"},
     "learn.transcript": {"public"}, "learn.search": {"public"},
-    "media.blob": {"public"}, "media.healthz": {"public"}, "offline.service_worker": {"public"},
+    "media.blob": {"public"}, "apps.app_file": {"public"}, "media.healthz": {"public"}, "offline.service_worker": {"public"},
     "account.signin": {"public"}, "account.signin_post": {"public"}, "account.signin_class": {"public"},
-    "account.signout": {"public"},
+    "account.signout": {"public"}, "account.signed_out_mark": {"public"},
     "account.profile": {"learner"}, "account.profile_post": {"learner"},
     "practice.question": {"learner"}, "practice.answer": {"learner"}, "practice.result": {"learner"},
     "practice.skills": {"learner"},
@@ -31,6 +31,7 @@ EXPECTED = {
     "coach.remove_assignment": {"coach", "admin"}, "coach.grid_csv": {"coach", "admin"},
     "coach.answers_csv": {"coach", "admin"}, "coach.groups_page": {"coach", "admin"},
     "coach.group_edit": {"coach", "admin"}, "coach.group_delete": {"coach", "admin"}, "admin.teaching": {"admin"},
+    "admin.packs": {"admin"}, "admin.pack": {"admin"},
     "discussion.lesson_questions": {"learner"}, "discussion.ask": {"learner"}, "discussion.answer": {"learner"},
     "discussion.delete": {"learner"}, "discussion.report": {"learner"},
     "discussion.class_questions": {"coach", "admin"}, "discussion.moderate": {"coach", "admin"},
@@ -122,10 +123,41 @@ def test_sign_out_ends_the_session_on_the_server(demo_app, browser_for):
     assert browser.get("/me").status_code == 200
     token = browser.client.get_cookie(SESSION_COOKIE).value
     response = browser.post("/signout")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/signin")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signin?out=1")
     assert "cookies" in response.headers["Clear-Site-Data"]
     # Replaying the old cookie does not work: the session was revoked server-side.
     assert browser.client.get_cookie(SESSION_COOKIE) is None
     stale = demo_app.test_client()
     stale.set_cookie(SESSION_COOKIE, token)
     assert stale.get("/me").status_code == 302
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_signed_in_response_is_no_store_and_public_pages_are_not(demo_app, browser_for, sample, username):
+    """A shared phone over plain HTTP keeps nothing of a signed-in page (Clear-Site-Data is ignored there)."""
+    browser = browser_for(username)
+    checked = 0
+    for rule in demo_app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "media.blob", "account.signed_out_mark"):
+            continue
+        response = browser.get(_url_for(rule, sample))
+        response.close()
+        if response.status_code >= 500:
+            continue
+        checked += 1
+        cache = response.headers.get("Cache-Control", "")
+        if browser.account is not None:
+            assert cache == "no-store", (username, rule.rule, response.status_code, cache)
+        else:
+            assert "no-store" not in cache or rule.endpoint.startswith(("privacy.", "admin.")), (rule.rule, cache)
+    assert checked > 20
+
+
+def test_the_page_after_sign_out_changes_a_cookie_once_shown(demo_app, browser_for):
+    browser = browser_for("amina")
+    page = browser.post("/signout", follow_redirects=True).get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/signout/done">' in page
+    mark = browser.get("/signout/done")
+    assert mark.mimetype == "text/css" and "lantern_signed_out=" in mark.headers["Set-Cookie"]
+    assert "HttpOnly" in mark.headers["Set-Cookie"] and mark.headers["Cache-Control"] == "no-store"
+    assert '/signout/done' not in browser.get("/signin").get_data(as_text=True)

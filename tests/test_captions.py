@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.errors import CaptionError
-from server.content.packs.captions import Cue, format_timestamp, parse_webvtt, transcript_from_cues
+from server.content.packs.captions import Cue, format_timestamp, parse_webvtt, read_webvtt, transcript_from_cues
 
 from tests.conftest import examples
 
@@ -58,10 +58,30 @@ def expected_texts(tests: Path, name: str, assertion: str, raw_cues: list[dict])
     return [vttjs_text_content(cue["text"]) for cue in raw_cues]
 
 
+# Where vtt.js and the WebVTT parser algorithm disagree, we follow the spec (as browsers and the
+# web-platform-tests do): file → (cues the spec gives, why).
+SPEC_DIFFERS = {
+    "cue-times/min-top-digits.vtt": (0, "'000:00.000': a first field that is not two digits is hours, "
+                                        "so a third field is required"),
+    "cue-times/minimum-spots-over-sixty.vtt": (0, "'120:00.000': hours without minutes and seconds"),
+    "file-layout/header-no-new-line.vtt": (1, "a line with '-->' ends the header and starts a cue"),
+    "integration/id.vtt": (5, "a block whose first line is a bare '-->' ends there; its timing line "
+                              "starts the next cue"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPEC_DIFFERS))
+def test_vttjs_files_where_the_spec_decides(name, corpus):
+    cues = parse_webvtt(read_vtt(corpus / VTTJS / "tests" / name))
+    assert len(cues) == SPEC_DIFFERS[name][0], SPEC_DIFFERS[name][1]
+
+
 @pytest.mark.parametrize("name", vttjs_cases())
 def test_vttjs_expectation(name, corpus):
     tests = corpus / VTTJS / "tests"
     [check] = json.loads((corpus / VTTJS / "expectations-index.json").read_text("utf-8"))["fixtures"][name]
+    if name in SPEC_DIFFERS:
+        pytest.skip(f"the WebVTT spec differs from vtt.js here: {SPEC_DIFFERS[name][1]}")
     text = read_vtt(tests / name)
     if check["expected"] == NO_OUTPUT:
         try:
@@ -81,8 +101,6 @@ def test_no_output_files_explain_themselves(corpus):
         parse_webvtt(read_vtt(tests / "garbage-signature.vtt"))
     with pytest.raises(CaptionError, match=r"^line 1: the caption file is empty"):
         parse_webvtt(read_vtt(tests / "blank-file-with-bom.vtt"))
-    with pytest.raises(CaptionError, match=r"^line 2: a blank line must separate the WEBVTT header"):
-        parse_webvtt(read_vtt(tests / "header-no-new-line.vtt"))
 
 
 # -- real caption files ----------------------------------------------------------------------
@@ -114,9 +132,10 @@ def test_subs1_has_683_cues(corpus):
     assert all(c.start < c.end for c in cues)
 
 
-def test_malformed_file_is_refused_with_its_line(corpus):
-    with pytest.raises(CaptionError, match=r"^line 8: this text belongs to no cue"):
-        parse_webvtt(read_vtt(corpus / NODE_WEBVTT / "malformed.vtt"))
+def test_malformed_file_keeps_its_cue_and_warns_about_the_stray_text(corpus):
+    track = read_webvtt(read_vtt(corpus / NODE_WEBVTT / "malformed.vtt"))
+    assert [(c.start, c.text) for c in track.cues] == [(6313.056, "")]
+    assert track.warnings and track.warnings[0].startswith("line 8: this text belongs to no cue")
 
 
 def test_mdn_subtitles_give_a_sensible_transcript(corpus):
@@ -166,7 +185,9 @@ def test_signature_refused_with_line_1(text):
     ("00:60.000 --> 01:00.000\nsecond 60\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
     ("00:00.000 -> 00:01.000\nbad arrow\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
     ("NOTE a comment\n--> even with arrows\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
-    ("NOTE\n00:00.000 --> 00:01.000\nnoted, not shown\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
+    # The spec's parser reads "NOTE" above a timing line as the cue's identifier (a comment has no "-->").
+    ("NOTE\n00:00.000 --> 00:01.000\nshown\n\n00:02.000 --> 00:03.000\nok", [(0, 1, "shown", None),
+                                                                            (2, 3, "ok", None)]),
     ("00:00.000 --> 00:01.000\n\nNOTE after an empty cue\n\n00:02.000 --> 00:03.000\nok",
      [(0, 1, "", None), (2, 3, "ok", None)]),
     ("STYLE\n::cue { color: red }\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
@@ -202,18 +223,47 @@ def test_cue_text(cue_text, text, voice):
     assert cues_of(f"00:00.000 --> 00:01.000\n{cue_text}") == [(0, 1, text, voice)]
 
 
-def test_timing_line_in_header_is_refused():
-    with pytest.raises(CaptionError, match=r"^line 3: a blank line must separate"):
-        parse_webvtt("WEBVTT\nKind: captions\n00:00.000 --> 00:01.000\nHi\n")
+@pytest.mark.parametrize("text, expected", [
+    # the web-platform-tests file-parsing cases the spec decides
+    ("WEBVTT\n00:00.000 --> 00:01.000\nHi\n", [(0, 1, "Hi", None)]),                 # timings right after
+    ("WEBVTT\nKind: captions\n00:00.000 --> 00:01.000\nHi\n", [(0, 1, "Hi", None)]),  # ... or after a header
+    ("WEBVTT \n\n00:00.000 --> 00:01.000\nspace", [(0, 1, "space", None)]),
+    ("WEBVTT\t\n\n00:00.000 --> 00:01.000\ntab", [(0, 1, "tab", None)]),
+    ("WEBVTT 00:00.000 --> 00:01.000\n\n00:00.000 --> 00:01.000\nok", [(0, 1, "ok", None)]),
+    ("WEBVTT\0\n\n00:00.000 --> 00:01.000\nx", None),                             # NUL is not a space
+    ("WEBVTT\n\n00:00.000 --> 00:01.000\nnul\0", [(0, 1, "nul\ufffd", None)]),
+    ("WEBVTT\n\n00:00.000-->00:01.000\nno spaces", [(0, 1, "no spaces", None)]),
+    ("WEBVTT\n\n00:00.000\t-->\f00:01.000\ntab and form feed", [(0, 1, "tab and form feed", None)]),
+    ("WEBVTT\n\n00:00.000\v--> 00:01.000\nvertical tab\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
+    ("WEBVTT\n\n00:00.000 --> 00:01.000x\nsettings junk", [(0, 1, "settings junk", None)]),
+    ("WEBVTT\n\n0:00.000 --> 00:01.000\none digit\n\n00:02.000 --> 00:03.000\nok", [(2, 3, "ok", None)]),
+    ("WEBVTT\n\n00:00:00:00.000 --> 00:01.000\nfour fields\n\n00:02.000 --> 00:03.000\nok",
+     [(2, 3, "ok", None)]),
+    ("WEBVTT\n\nid\n00:00.000 --> 00:01.000\na\n00:01.000 --> 00:02.000\nb",
+     [(0, 1, "a", None), (1, 2, "b", None)]),
+])
+def test_webvtt_parser_algorithm(text, expected):
+    if expected is None:
+        with pytest.raises(CaptionError, match=r"^line 1: this is not a WebVTT caption file"):
+            parse_webvtt(text)
+    else:
+        assert cues_of(text, header="") == expected
+
+
+def test_invalid_timings_are_dropped_with_a_warning():
+    track = read_webvtt("WEBVTT\n\n00:00.00 --> 00:01.000\ntwo digits\n\n00:02.000 --> 00:03.000\nok\n")
+    assert [c.text for c in track.cues] == ["ok"]
+    assert track.warnings == ["line 3: the cue timings are not valid WebVTT; cue left out"]
 
 
 @pytest.mark.parametrize("body, line", [
     ("1\n00:00.000 --> 00:01.000\n\nIts text\n", 6),
     ("00:00.000 --> 00:01.000\na\n\n00:01.000 --> 00:02.000\n\n\nb\n", 9),
 ])
-def test_cue_text_cut_off_by_a_blank_line_is_refused(body, line):
-    with pytest.raises(CaptionError, match=rf"^line {line}: this text belongs to no cue"):
-        parse_webvtt("WEBVTT\n\n" + body)
+def test_cue_text_cut_off_by_a_blank_line_is_a_warning(body, line):
+    track = read_webvtt("WEBVTT\n\n" + body)
+    assert track.cues and track.cues[-1].text == ""
+    assert track.warnings[0].startswith(f"line {line}: this text belongs to no cue")
 
 
 @pytest.mark.parametrize("body", ["Kind: captions\nLanguage: en\n", "Just some text\n", "1\nHello\n"])

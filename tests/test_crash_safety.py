@@ -45,10 +45,12 @@ def _active_version(db: Path, pack_id: str) -> list[str]:
                                            (pack_id,))]
 
 
-def test_kill_9_mid_answer_storm_keeps_every_acknowledged_answer(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_kill_9_mid_answer_storm_keeps_every_acknowledged_answer(tmp_path, workers):
+    """With several workers the kill hits the supervisor; its workers die with it (PR_SET_PDEATHSIG)."""
     data, db = tmp_path / "data", tmp_path / "data" / "lantern.db"
     plan = prepare_school(data, learners=20)
-    server = start_server(data, tmp_path / "server.log")
+    server = start_server(data, tmp_path / "server.log", extra=("--workers", workers))
     stop, tally = threading.Event(), Tally(max_requests=20_000)
     storm = threading.Thread(target=run_storm, args=(server.base_url, plan, 25),
                              kwargs={"stop": stop, "tally": tally, "timeout": 5})

@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from server.errors import QuizFormatError
 from server.content.quiz.aiken import parse_aiken
 from server.content.quiz.items import validate_items
+from tests.conftest import CORPUS as CORPUS_ROOT
 
 from tests.conftest import examples
 
-AIKEN = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes" / "moodle-qformat-fixtures" / "aiken"
+AIKEN = CORPUS_ROOT / "quizzes" / "moodle-qformat-fixtures" / "aiken"
 
 
 def _answers(item):

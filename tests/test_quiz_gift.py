@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from server.errors import QuizFormatError
 from server.content.quiz.gift import parse_gift
 from server.content.quiz.items import validate_items
+from tests.conftest import CORPUS as CORPUS_ROOT
 
 from tests.conftest import examples
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "quizzes"
+CORPUS = CORPUS_ROOT / "quizzes"
 PEGJS = CORPUS / "gift-grammar-pegjs" / "tests" / "questions"
 IDE = CORPUS / "gift-parser-ide" / "tests" / "mocks" / "main"
 MOODLE = CORPUS / "moodle-qformat-fixtures" / "gift"

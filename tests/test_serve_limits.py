@@ -46,7 +46,7 @@ def test_a_phone_is_served_while_600_others_hold_idle_connections(tmp_path):
 def test_idle_connections_are_closed_after_the_idle_timeout_so_their_slots_come_back(tmp_path):
     prepare_school(tmp_path / "data", learners=0)
     server = start_server(tmp_path / "data", tmp_path / "server.log",
-                          extra=("--connection-limit", "5", "--idle-timeout", "1"))
+                          extra=("--connection-limit", "5", "--idle-timeout", "1", "--workers", "1"))
     idle = []
     try:
         for _ in range(5):

@@ -286,3 +286,125 @@ def test_backups_include_uploaded_work(demo_app, browser_for, people, project, t
     hand_in(browser_for("amina"), project.id, photo=(jpeg_with_gps((640, 480)), "a.jpg"))
     [work] = handins_of(people["amina"])
     assert work.upload_sha256 in _referenced_blobs(demo_app.config["DATA_DIR"] / "lantern.db")
+
+
+# --- one step: file, quota and event together; orphans swept; erasure proved by listing the store --------
+
+def hand_in_as(browser, project_id, attempt, photo: bytes):
+    return post_multipart(browser, f"/projects/{project_id}/hand-in",
+                          {"attempt": attempt, "text": "", "photo": (io.BytesIO(photo), "p.jpg")})
+
+
+def stored_sizes(app, names) -> int:
+    return sum((app.config["DATA_DIR"] / "blobs" / n[:2] / n).stat().st_size for n in names)
+
+
+def test_a_repeated_attempt_returns_its_hand_in_and_stores_no_second_file(demo_app, browser_for, people, project):
+    from server.ids import uuid7
+    from server.models import Event
+
+    amina, attempt, before = browser_for("amina"), uuid7(), blob_files(demo_app)
+    for n in range(4):  # a phone re-posting the same form, each time with another photo
+        assert hand_in_as(amina, project.id, attempt, jpeg_with_gps((640 + 40 * n, 480))).status_code == 303
+    [work] = handins_of(people["amina"])
+    assert work.id == attempt and blob_files(demo_app) - before == {work.upload_sha256}
+    with database.connection_context():
+        assert Event.select().where(Event.id == attempt).count() == 1
+
+
+def test_the_quota_counts_the_bytes_actually_stored(demo_app, browser_for, people, project):
+    from server.coaching.handins import used_bytes
+    from server.ids import uuid7
+
+    amina, before = browser_for("amina"), blob_files(demo_app)
+    photo = jpeg_with_gps((640, 480))
+    for attempt in (uuid7(), uuid7()):
+        hand_in_as(amina, project.id, attempt, photo)  # the same photo twice: stored once
+        hand_in_as(amina, project.id, attempt, jpeg_with_gps((900, 700)))  # a re-post: nothing stored
+    hand_in_as(amina, project.id, uuid7(), jpeg_with_gps((700, 500)))
+    added = blob_files(demo_app) - before
+    with database.connection_context():
+        assert used_bytes(people["amina"].id) == stored_sizes(demo_app, added) and len(added) == 2
+    demo_app.config["UPLOAD_QUOTA_BYTES"] = stored_sizes(demo_app, added)  # full: the same photo adds nothing
+    assert hand_in_as(amina, project.id, uuid7(), photo).status_code == 303
+    assert hand_in_as(amina, project.id, uuid7(), jpeg_with_gps((500, 400))).status_code == 507
+    assert blob_files(demo_app) - before == added
+
+
+def test_a_hand_in_whose_event_fails_leaves_no_file(demo_app, browser_for, people, project, monkeypatch):
+    from server.coaching import handins
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk I/O error")  # what SQLite says when the card fails mid-write
+
+    monkeypatch.setattr(handins, "record_event", broken)
+    before = blob_files(demo_app)
+    response = hand_in(browser_for("amina"), project.id, photo=(jpeg_with_gps((640, 480)), "a.jpg"))
+    assert response.status_code == 500
+    assert blob_files(demo_app) == before and handins_of(people["amina"]) == []
+
+
+def _orphan(app, data: bytes, age_seconds: float) -> str:
+    import hashlib
+    import os
+    import time
+
+    digest = hashlib.sha256(data).hexdigest()
+    path = app.config["DATA_DIR"] / "blobs" / digest[:2] / digest
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (time.time() - age_seconds, time.time() - age_seconds))
+    return digest
+
+
+def test_orphan_files_are_swept_at_start_and_fresh_ones_kept(demo_app, browser_for, people, project):
+    from server.device.maintenance import prepare_data
+
+    hand_in(browser_for("amina"), project.id, photo=(jpeg_with_gps((640, 480)), "a.jpg"))
+    kept = blob_files(demo_app)
+    old = _orphan(demo_app, b"cut off by a power cut", 7 * 3600)
+    young = _orphan(demo_app, b"an upload still in progress", 60)
+    prepare_data(demo_app.config)
+    assert blob_files(demo_app) == kept | {young} and old not in blob_files(demo_app)
+
+
+def test_the_daily_sweep_removes_orphans_and_survives_a_failure(demo_app, monkeypatch):
+    import time
+
+    from server.coaching import uploads
+    from server.device import maintenance
+
+    calls = []
+
+    def flaky(data_dir, *args):
+        calls.append(data_dir)
+        if len(calls) == 1:
+            raise OSError("card busy")
+        return uploads.sweep_orphans(data_dir, *args)
+
+    monkeypatch.setattr(maintenance, "sweep_orphans", flaky)
+    old = _orphan(demo_app, b"left by an interrupted hand-in", 7 * 3600)
+    sweep = maintenance.DailySweep(demo_app.config["DATA_DIR"], every=0.05)
+    sweep.start()
+    try:
+        deadline = time.monotonic() + 10
+        while old in blob_files(demo_app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sweep.stop()
+        sweep.join(5)
+    assert old not in blob_files(demo_app) and len(calls) >= 2
+
+
+def test_erasure_deletes_every_file_of_the_learner(demo_app, browser_for, people, project):
+    from server.ids import uuid7
+
+    amina, before = browser_for("amina"), blob_files(demo_app)
+    for n in range(3):
+        attempt = uuid7()
+        for k in range(2):  # each form posted twice, with a different photo the second time
+            hand_in_as(amina, project.id, attempt, jpeg_with_gps((600 + 50 * n, 400 + 30 * k)))
+    hand_in(amina, project.id, audio=(wav_bytes(2), "r.wav"))
+    assert len(blob_files(demo_app) - before) == 4
+    assert browser_for("admin").post(f"/admin/learners/{people['amina'].id}/erase").status_code == 303
+    assert blob_files(demo_app) == before

@@ -14,7 +14,7 @@ import click
 from server.cli.common import _data_option, _fail, _open
 from server.cli.sync_hub import hub, sync
 from server.config import default_data_dir, load_config
-from server.errors import LanternError
+from server.errors import LanternError, PackError
 
 
 @click.group()
@@ -31,44 +31,83 @@ def main(verbose: bool):
 @click.option("--port", default=8080, type=int, envvar="LANTERN_PORT", show_default=True)
 @click.option("--demo", is_flag=True, help="Create a demo school with the bundled packs (in ./lantern-demo unless --data).")
 @click.option("--role", type=click.Choice(["school", "hub"]), default="school", show_default=True)
-@click.option("--threads", default=6, type=int, show_default=True)
+@click.option("--threads", default=6, type=int, show_default=True, help="Request threads per worker.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="LANTERN_WORKERS",
+              help="Processes serving the one port (default: one per core, 1 on a single-core board).")
 @click.option("--sync-budget", type=int, default=None, envvar="LANTERN_SYNC_BUDGET",
               help="Daily byte budget for syncing over a metered link (default: none).")
 @click.option("--connection-limit", type=click.IntRange(min=1), default=2000, envvar="LANTERN_CONNECTION_LIMIT",
-              show_default=True, help="Open HTTP connections at once (phones keep idle ones open).")
+              show_default=True, help="Open HTTP connections at once, per worker (phones keep idle ones open).")
 @click.option("--idle-timeout", type=click.IntRange(min=1), default=60, envvar="LANTERN_IDLE_TIMEOUT",
               show_default=True, help="Seconds before an idle keep-alive connection is closed.")
-def serve(data_dir, host, port, demo, role, threads, sync_budget, connection_limit, idle_timeout):
+def serve(data_dir, host, port, demo, role, threads, workers, sync_budget, connection_limit, idle_timeout):
     """Run the server under waitress."""
-    import waitress
+    from server.device.service import tune_memory
+    from server.device.workers import Supervisor, default_workers, listening_socket, run_in_child
 
-    from server import create_app
-    from server.device.service import waitress_options
-
+    tune_memory()  # before anything is allocated: the workers inherit the setting and the heap
     if demo and data_dir is None:
         data_dir = Path("lantern-demo")
+    workers = workers or default_workers()
+    config = load_config(data_dir or default_data_dir(), ROLE=role, DEMO=demo, WORKERS=workers, DATA_PREPARED=True)
+    if workers == 1:
+        _prepare(data_dir, role, demo)
+    else:  # in a short-lived process, so the supervisor stays small (its workers start from its memory)
+        run_in_child(lambda: _prepare(data_dir, role, demo))
+    try:
+        sock = listening_socket(host, port)
+    except OSError as err:
+        click.echo(f"Error: cannot listen on {host}:{port} ({err.strerror}).", err=True)
+        sys.exit(1)
+    options = {"threads": threads, "sync_budget": sync_budget, "connection_limit": connection_limit,
+               "idle_timeout": idle_timeout}
+    click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{sock.getsockname()[1]}/"
+               + (f" with {workers} workers" if workers > 1 else ""))
+    if workers == 1:
+        _serve_worker(config, sock, 0, **options)
+        return
+    sys.exit(Supervisor(workers, lambda index: _serve_worker(config, sock, index, **options)).run())
+
+
+def _prepare(data_dir, role: str, demo: bool) -> None:
+    """Bring the data folder up to date (migrations, leftovers, index) and make the demo school if asked."""
     config = _open(data_dir, ROLE=role, DEMO=demo)
     if demo:
         from server.cli.demo import ensure_demo
 
         for line in ensure_demo(config):
             click.echo(line)
-    app = create_app(config)
+
+
+def _serve_worker(config: dict, sock, index: int, threads: int, sync_budget, connection_limit: int,
+                  idle_timeout: int) -> None:
+    """One serving process: the app, its log, the once-per-device jobs in worker 0, waitress on `sock`."""
+    import waitress
+
+    from server import create_app
+    from server.device.service import release_free_memory, waitress_options
     from server.web.request_log import setup_logging
 
-    setup_logging(config["DATA_DIR"])  # one line per request in DATA/logs/lantern.log, no personal data
-    if role == "school":
+    app = create_app({**config, "WORKER": index})
+    # One line per request in DATA/logs/lantern.log, marked with the worker's number when there are several.
+    setup_logging(config["DATA_DIR"], worker=index if config["WORKERS"] > 1 else None)
+    if index == 0:  # once per device, not once per worker
+        from server.device.maintenance import DailySweep
+
+        DailySweep(config["DATA_DIR"]).start()  # orphan upload files, once a day
+    if config["ROLE"] == "school" and index == 0:
         from server.device.auto_backup import DailyBackup
         from sync.agent import SyncAgent
 
         SyncAgent(config["DATA_DIR"], daily_budget=sync_budget).start()
         DailyBackup(config).start()  # a backup a day to a plugged-in USB stick
-    click.echo(f"Lantern is serving {config['DATA_DIR']} at http://{_display_host(host)}:{port}/")
+        logging.getLogger(__name__).info("worker %d runs the once-per-device jobs: sync agent, daily backup", index)
+    release_free_memory()
     # Phones keep idle keep-alive connections open; at waitress's default limit of 100 a class of
     # 100+ phones locks the rest out (bench/answer_storm.py). See server/device/service.py.
     # waitress would read (and spool to disk) bodies up to 1 GB before Flask refuses them: a little over the
     # app's own limit, Flask still answers with its clear page; far over it, waitress closes the door.
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Lantern",
+    waitress.serve(app, sockets=[sock], threads=threads, ident="Lantern",
                    clear_untrusted_proxy_headers=True, _quiet=True,
                    max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
                    **waitress_options(connection_limit, idle_timeout))
@@ -86,23 +125,44 @@ def pack():
 
 
 @pack.command("build")
-@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--id", "pack_id", help="Pack id (for sources without pack.yaml).")
 @click.option("--version", help="Pack version, e.g. 1.0.0.")
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
-def pack_build(src, output, pack_id, version, language):
-    """Turn a folder of Markdown, media and quizzes into one pack file."""
-    from server.content.packs.build import build_pack
+@click.option("--strict", is_flag=True, help="Refuse a quiz file with any broken question instead of leaving it out.")
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_build(src, output, pack_id, version, language, strict, channel):
+    """Turn a folder (pack.yaml, Carpentries lesson, GIFT/Aiken bank, Kolibri drive, H5P files) or an
+    .imscc/.zip/.h5p file into a pack."""
+    from server.content.packs.verify import verify_pack
 
     try:
-        result = build_pack(src, output, id=pack_id, version=version, language=language)
+        lines = _build_any(src, output, channel, strict=strict, id=pack_id, version=version, language=language)
+        m = verify_pack(output).manifest
     except LanternError as err:
         _fail(err)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}")
-    m = result.manifest
+    for line in lines:
+        click.echo(line)
     click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
+
+
+def _build_any(src: Path, output: Path, channel: str | None, strict: bool = False, **overrides) -> list[str]:
+    """Build from whichever source this is; return the lines to show (warnings, what was converted)."""
+    from server.content.kolibri.drive import is_kolibri_drive
+
+    if src.is_dir() and is_kolibri_drive(src):
+        from server.content.kolibri.importing import build_channel_pack
+
+        return build_channel_pack(src, output, channel).report()
+    from server.content.h5p.convert import build_h5p_pack, h5p_sources
+
+    if h5p_sources(src) and not (src / "pack.yaml").exists():
+        return build_h5p_pack(src, output, overrides.get("id")).report()
+    from server.content.packs.build import build_pack
+    from server.content.packs.report import format_report
+
+    return [format_report(build_pack(src, output, strict=strict, **overrides).report)]
 
 
 @pack.command("verify")
@@ -124,13 +184,23 @@ def pack_verify(path):
 @pack.command("import")
 @_data_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def pack_import(data_dir, path):
-    """Install a pack file or folder (e.g. from a USB stick)."""
+@click.option("--channel", help="Kolibri channel id, when the drive holds several.")
+def pack_import(data_dir, path, channel):
+    """Install a pack file or folder, a channel from a Kolibri drive, or .h5p files (e.g. from a USB stick)."""
+    from server.content.h5p.convert import h5p_sources, import_h5p
+    from server.content.kolibri.drive import is_kolibri_drive
+    from server.content.kolibri.importing import import_channel
     from server.content.packs.install import Library, import_pack
 
     config = _open(data_dir)
+    library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
     try:
-        result = import_pack(path, Library(config["DATA_DIR"], config["MIN_FREE_BYTES"]), progress=click.echo)
+        if path.is_dir() and is_kolibri_drive(path):
+            result, _ = import_channel(path, library, channel, progress=click.echo)
+        elif h5p_sources(path) and not (path / "manifest.json").exists():
+            result, _ = import_h5p(path, library, progress=click.echo)
+        else:
+            result = import_pack(path, library, progress=click.echo)
     except LanternError as err:
         _fail(err)
     for warning in result.warnings:
@@ -274,11 +344,12 @@ def update(data_dir, kit, port, user, current):
 @click.option("--data", "data_dir", default="/var/lib/lantern", show_default=True)
 @click.option("--user", default="lantern", show_default=True)
 @click.option("--port", default=8080, type=int, show_default=True)
-def service_unit(data_dir, user, port):
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Serving processes (default: one per core).")
+def service_unit(data_dir, user, port, workers):
     """Print the systemd unit that runs this install as a service."""
     from server.device.service import systemd_unit
 
-    click.echo(systemd_unit(Path(sys.argv[0]).resolve(), Path(data_dir), user, port), nl=False)
+    click.echo(systemd_unit(Path(sys.argv[0]).resolve(), Path(data_dir), user, port, workers), nl=False)
 
 
 @main.command()

@@ -3,8 +3,13 @@ question in a pack), the coach's review, and who may see the files.
 
 Each hand-in is a `handed_in` event and each review a `work_reviewed` event (server.learning.progress
 record_event: the event, its derived HandIn row and the sync outbox in one transaction). An upload
-is checked by server.coaching.uploads and stored before the event; the event carries its sha256, type and
-size, not the bytes.
+is checked by server.coaching.uploads, then quota-checked, stored and recorded inside one `BEGIN IMMEDIATE`
+transaction with its event; the event carries its sha256, type and size, not the bytes.
+
+Decisions: the attempt id (the form's hidden field) is the event id, so a repeated post of the same form
+(a double tap, a retry after the Wi-Fi dropped) returns the hand-in already made and stores no second file.
+A file is written before the commit that names it; if the event fails the file is removed at once, and if
+the power fails between the two, the orphan is swept at the next start (uploads.sweep_orphans).
 
 Open questions (essay items) are never graded automatically and never count for mastery, neither
 before nor after review: mastery rests on auto-checked answers, and the coach's review is feedback
@@ -14,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.db import database
 from server.people import classes
 from server.coaching import projects, uploads
 from server.errors import InvalidInput, NotFound
@@ -91,9 +97,21 @@ def _read_upload(files: Files) -> uploads.CheckedUpload | None:
 
 
 def used_bytes(learner_id: str) -> int:
-    """Bytes of uploads a learner's hand-ins hold (their quota use)."""
-    return sum(h.upload_size for h in HandIn.select(HandIn.upload_size).where(
-        (HandIn.learner_id == learner_id) & HandIn.upload_sha256.is_null(False)))
+    """Bytes of uploads a learner's hand-ins hold in the store (their quota use; a file counts once)."""
+    return sum(_stored_files(learner_id).values())
+
+
+def _stored_files(learner_id: str) -> dict[str, int]:
+    return {h.upload_sha256: h.upload_size for h in HandIn.select(HandIn.upload_sha256, HandIn.upload_size)
+            .where((HandIn.learner_id == learner_id) & HandIn.upload_sha256.is_null(False))}
+
+
+def _earlier_attempt(learner: Account, attempt_id: str) -> HandIn | None:
+    """The hand-in this form already made (a repeated post); NotFound when the id is someone else's."""
+    work = HandIn.get_or_none(HandIn.id == attempt_id) if attempt_id else None
+    if work is not None and work.learner_id != learner.id:
+        raise NotFound(NOT_YOURS)
+    return work
 
 
 def _record(learner: Account, attempt_id: str, payload: dict) -> HandIn:
@@ -108,23 +126,42 @@ def _record(learner: Account, attempt_id: str, payload: dict) -> HandIn:
 
 def hand_in_project(learner: Account, project_id: str, attempt_id: str, text: str | None, files: Files,
                     data_dir: Path, quota: int = uploads.LEARNER_QUOTA_BYTES) -> HandIn:
-    """Hand in a new version of project work (text and/or one photo or recording)."""
+    """Hand in a new version of project work (text and/or one photo or recording); a repeated post of
+    the same form returns the hand-in it made."""
     project = projects.project_for_learner(learner, project_id)
+    if (earlier := _earlier_attempt(learner, attempt_id)) is not None:
+        return earlier
     if not projects.can_hand_in(project):
         raise InvalidInput(N_("Wait until your coach accepts this project."))
     text = _text(text)
     upload = _read_upload(files)
     if not text and upload is None:
         raise InvalidInput(N_("Write something, or add a photo or a recording."), field="text")
-    if upload is not None:
-        uploads.ensure_quota(used_bytes(learner.id), upload.size, quota)
-    version = HandIn.select().where((HandIn.learner_id == learner.id) & (HandIn.project_id == project.id)).count()
-    payload = {"source": "project", "project_id": project.id, "project_title": project.title,
-               "version": version + 1, "text": text, "upload": None}
-    if upload is not None:
-        payload["upload"] = {"sha256": uploads.store(data_dir, upload), "type": upload.media_type,
-                             "size": upload.size}
-    return _record(learner, attempt_id, payload)
+    with database.atomic():  # BEGIN IMMEDIATE: one post at a time checks the quota, stores and records
+        if (earlier := _earlier_attempt(learner, attempt_id)) is not None:
+            return earlier
+        version = HandIn.select().where((HandIn.learner_id == learner.id)
+                                        & (HandIn.project_id == project.id)).count()
+        payload = {"source": "project", "project_id": project.id, "project_title": project.title,
+                   "version": version + 1, "text": text, "upload": None}
+        if upload is None:
+            return _record(learner, attempt_id, payload)
+        return _record_with_file(learner, attempt_id, payload, upload, data_dir, quota)
+
+
+def _record_with_file(learner: Account, attempt_id: str, payload: dict, upload: uploads.CheckedUpload,
+                      data_dir: Path, quota: int) -> HandIn:
+    """Quota, file and event as one step: the file is removed again if the event is not recorded."""
+    stored = _stored_files(learner.id)
+    uploads.ensure_quota(sum(stored.values()), 0 if upload.sha256 in stored else upload.size, quota)
+    sha = uploads.store(data_dir, upload)
+    payload["upload"] = {"sha256": sha, "type": upload.media_type, "size": upload.size}
+    try:
+        return _record(learner, attempt_id, payload)
+    except BaseException:
+        if sha not in stored:
+            uploads.remove_unreferenced(data_dir, {sha}, still_named=set())
+        raise
 
 
 def project_versions(learner_id: str, project_id: str) -> list[HandIn]:

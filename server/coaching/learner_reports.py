@@ -82,6 +82,8 @@ def describe_event(kind: str, payload: dict, titles: dict) -> str:
         return say(N_("Finished the lesson “%(lesson)s”"), lesson=lesson)
     if kind == "mastered":
         return say(N_("Mastered %(skill)s"), skill=skill)
+    if kind == "mastery_lost":
+        return say(N_("Needs to refresh %(skill)s (recent answers show it has faded)"), skill=skill)
     if kind == "goal_set":
         return say(N_("Set a weekly goal of %(num)s answers"), num=payload.get("weekly_answers"))
     if kind == "reflection":

@@ -12,6 +12,7 @@ from peewee import fn
 
 from server.people.classes import class_for, learner_ids_query, learners_query
 from server.i18n import N_, translate
+from server.learning import pack_facts
 from server.models import Account, Lesson, LearnerStat, PackVersion, Skill, SkillState
 from server.models.base import utcnow
 
@@ -21,7 +22,11 @@ OVERDUE_DAYS = 7  # a review this many days late: the skill is slipping
 STATES = {  # state → (icon, words); icons always come with words, never colour alone
     "mastered": ("✔", N_("Mastered")), "review_due": ("↻", N_("Review due")),
     "struggling": ("⚠", N_("Struggling")), "in_progress": ("◐", N_("In progress")),
-    "new": ("○", N_("Not started")), "locked": ("🔒", N_("Locked")),
+    "new": ("○", N_("Not started")), "locked": ("🔒", N_("Locked")), "refresh": ("↺", N_("To refresh")),
+}
+WEAK_EVIDENCE = {  # a skill whose questions cannot tell much: the coach is told once, under the grid
+    "truefalse": N_("%(skill)s has only true/false questions, so mastery there is weak evidence."),
+    "one_item": N_("%(skill)s has a single question, so mastery there rests on that one question."),
 }
 
 
@@ -64,6 +69,13 @@ class SkillColumn:
     prerequisites: tuple[str, ...]
     lesson: LessonRef | None  # the first lesson that teaches it
     mastered: int = 0  # learners who mastered it
+    weak_evidence: str = ""  # "truefalse" or "one_item" (see WEAK_EVIDENCE), else ""
+
+    @property
+    def evidence_note(self) -> str:
+        """A plain sentence when this skill's questions are weak evidence of mastery (else "")."""
+        note = WEAK_EVIDENCE.get(self.weak_evidence)
+        return translate(note) % {"skill": self.title} if note else ""
 
     @property
     def work(self) -> list[str]:
@@ -89,7 +101,7 @@ class HelpNote:
 
     learner_id: str
     name: str
-    kind: str  # stuck | overdue | inactive | not_started
+    kind: str  # stuck | refresh | overdue | inactive | not_started
     reason: str
     action: str
     work: str | None  # "lesson:<id>" or "skill:<id>", for the one-tap assign button
@@ -127,6 +139,8 @@ def cell_for(state: dict | None, prerequisites_met: bool, now: datetime) -> Cell
         return Cell("review_due" if due and due <= now else "mastered", review_due=due, **numbers)
     if not prerequisites_met:
         return Cell("locked", **numbers)
+    if state.get("refresh_at"):
+        return Cell("refresh", **numbers)
     if numbers["wrong_streak"] >= STUCK_WRONG_IN_A_ROW:
         return Cell("struggling", **numbers)
     return Cell("in_progress", **numbers)
@@ -156,18 +170,24 @@ def help_notes(rows: list[LearnerRow], skills: list[SkillColumn], now: datetime)
         for cell, skill in zip(row.cells, skills):
             if cell.state == "struggling":
                 notes.append(((0, -cell.wrong_streak), _stuck_note(row, skill, cell)))
+            if cell.state == "refresh":
+                notes.append(((1, 0), HelpNote(
+                    row.learner_id, row.name, "refresh",
+                    translate(N_("mastered %(skill)s before, but recent answers show it needs a refresh"))
+                    % {"skill": skill.title},
+                    translate(N_("assign practice on %(skill)s")) % {"skill": skill.title}, f"skill:{skill.skill_id}")))
             late = days_since(cell.review_due, now) if cell.state == "review_due" else None
             if late is not None and late > OVERDUE_DAYS:
-                notes.append(((1, -late), HelpNote(
+                notes.append(((2, -late), HelpNote(
                     row.learner_id, row.name, "overdue",
                     translate(N_("review of %(skill)s is %(days)d days late")) % {"skill": skill.title, "days": late},
                     translate(N_("assign practice on %(skill)s")) % {"skill": skill.title}, f"skill:{skill.skill_id}")))
         idle = days_since(row.last_active, now)
         if idle is not None and idle >= INACTIVE_DAYS:
-            notes.append(((2, -idle), _idle_note(
+            notes.append(((3, -idle), _idle_note(
                 row, skills, translate(N_("no practice for %(days)d days")) % {"days": idle}, "inactive")))
         elif idle is None and class_started:
-            notes.append(((3, 0), _idle_note(row, skills, translate(N_("has not answered a question yet")),
+            notes.append(((4, 0), _idle_note(row, skills, translate(N_("has not answered a question yet")),
                                              "not_started")))
     return [note for _, note in sorted(notes, key=lambda pair: (pair[0], pair[1].name))]
 
@@ -186,7 +206,7 @@ def _stuck_note(row: LearnerRow, skill: SkillColumn, cell: Cell) -> HelpNote:
 def _idle_note(row: LearnerRow, skills: list[SkillColumn], reason: str, kind: str) -> HelpNote:
     """Suggest the first skill they can work on now (in progress first, then the next new one)."""
     open_skills = [(cell, skill) for cell, skill in zip(row.cells, skills)
-                   if cell.state in ("in_progress", "struggling", "new")]
+                   if cell.state in ("refresh", "in_progress", "struggling", "new")]
     open_skills.sort(key=lambda pair: pair[0].state == "new")
     if not open_skills:
         return HelpNote(row.learner_id, row.name, kind, reason, translate(N_("check in with them")), None)
@@ -214,7 +234,7 @@ def class_overview(account: Account, class_id: str, pack_id: str | None = None) 
     skills = skill_columns(pack)
     rows = _learner_rows(classroom, learners, pack, skills, utcnow())
     counted = [SkillColumn(s.skill_id, s.title, s.prerequisites, s.lesson,
-                           sum(row.cells[i].is_mastered for row in rows)) for i, s in enumerate(skills)]
+                           sum(row.cells[i].is_mastered for row in rows), s.weak_evidence) for i, s in enumerate(skills)]
     return ClassOverview(classroom, pack, packs, counted, rows, help_notes(rows, counted, utcnow()),
                          mastery_bars(counted, len(rows)))
 
@@ -241,8 +261,9 @@ def skill_columns(pack: PackVersion) -> list[SkillColumn]:
                    .where(Lesson.pack_version == pack).order_by(Lesson.position)):
         for skill_id in lesson.skills or []:
             first_lesson.setdefault(skill_id, LessonRef(lesson.lesson_id, lesson.title))
-    return [SkillColumn(s.skill_id, s.title, tuple(s.prerequisites or ()), first_lesson.get(s.skill_id))
-            for s in Skill.select().where(Skill.pack_version == pack).order_by(Skill.position)]
+    facts = pack_facts.facts_for(pack)
+    return [SkillColumn(s.skill_id, s.title, s.prerequisites, first_lesson.get(s.skill_id),
+                        weak_evidence=s.weak_evidence) for s in facts.skills]
 
 
 def _learner_rows(classroom, learners: list[Account], pack: PackVersion, skills: list[SkillColumn],
@@ -250,7 +271,7 @@ def _learner_rows(classroom, learners: list[Account], pack: PackVersion, skills:
     states: dict[str, dict[str, dict]] = {}
     for row in (SkillState.select(SkillState.learner_id, SkillState.skill_id, SkillState.attempts,
                                   SkillState.correct, SkillState.wrong_streak, SkillState.mastered_at,
-                                  SkillState.review_due)
+                                  SkillState.review_due, SkillState.refresh_at)
                 .where(SkillState.learner_id.in_(learner_ids_query(classroom))
                        & (SkillState.pack_id == pack.pack_id)).dicts()):
         states.setdefault(row["learner_id"], {})[row["skill_id"]] = row

@@ -14,6 +14,8 @@ public /media route: only `server.coaching.handins` hands them out, to their lea
 and the admin. Each learner has a storage quota.
 """
 import io
+import logging
+import time
 import wave
 from dataclasses import dataclass
 from hashlib import sha256
@@ -22,6 +24,10 @@ from pathlib import Path
 from server.content.blobs import BlobStore
 from server.errors import InvalidInput, StorageFull, TooLarge
 from server.i18n import N_
+from server.models import Blob, ReceivedEvent
+from server.models.projects import HandIn
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 8 * 1024**2
 MAX_AUDIO_BYTES = 3 * 1024**2
@@ -29,6 +35,7 @@ MAX_AUDIO_SECONDS = 180
 MAX_IMAGE_SIDE = 1280
 JPEG_QUALITY = 80
 LEARNER_QUOTA_BYTES = 50 * 1024**2
+ORPHAN_GRACE_SECONDS = 6 * 3600  # longer than any import or hand-in takes between its file and its commit
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
 SUFFIXES = {"image/jpeg": ".jpg", "audio/ogg": ".ogg", "audio/webm": ".webm", "audio/mp4": ".m4a",
             "audio/mpeg": ".mp3", "audio/wav": ".wav"}
@@ -161,6 +168,50 @@ def remove_blobs(data_dir: Path, digests: set[str]) -> int:
             path.unlink()
             removed += 1
     return removed
+
+
+def referenced_blobs(among: set[str] | None = None) -> set[str]:
+    """The blobs something in the database names (`among`: only these candidates are looked up): pack
+    files, learners' hand-ins here and, on a hub, the uploads a school's received hand-in event names."""
+    def within(query, column):
+        return query.where(column.in_(list(among))) if among is not None else query
+
+    names = {b.sha256 for b in within(Blob.select(Blob.sha256), Blob.sha256)}
+    names |= {h.upload_sha256 for h in within(HandIn.select(HandIn.upload_sha256).distinct()
+                                              .where(HandIn.upload_sha256.is_null(False)), HandIn.upload_sha256)}
+    for row in ReceivedEvent.select(ReceivedEvent.payload).where(ReceivedEvent.kind == "handed_in"):
+        upload = row.payload.get("upload") if isinstance(row.payload, dict) else None
+        if isinstance(upload, dict) and isinstance(upload.get("sha256"), str):
+            names.add(upload["sha256"])
+    return names if among is None else names & among
+
+
+def remove_unreferenced(data_dir: Path, candidates: set[str], still_named: set[str] | None = None) -> int:
+    """Delete the candidate blobs that nothing in the database names (nor `still_named`); return how many."""
+    return remove_blobs(data_dir, candidates - referenced_blobs(candidates) - (still_named or set()))
+
+
+def sweep_orphans(data_dir: Path, older_than: float = ORPHAN_GRACE_SECONDS, now: float | None = None) -> int:
+    """Delete blob files that nothing in the database names and that are older than `older_than` seconds
+    (a file of an import or hand-in still in progress is younger); return how many were removed.
+
+    Decisions: a hand-in's file is written just before the commit that names it, so a power cut in between
+    leaves a file nobody names; it is found here, at every start and once a day (server.device.maintenance)."""
+    root = Path(data_dir) / "blobs"
+    now = time.time() if now is None else now
+    on_disk = {}
+    for path in root.glob("??/*"):
+        if len(path.name) == 64 and path.parent.name == path.name[:2]:
+            try:
+                if now - path.stat().st_mtime >= older_than:
+                    on_disk[path.name] = path
+            except FileNotFoundError:
+                continue
+    orphans = set(on_disk) - referenced_blobs()
+    if orphans:
+        log.warning("removing %d blob files nothing refers to (left by an interrupted upload or import)",
+                    len(orphans))
+    return remove_blobs(data_dir, orphans)
 
 
 def suffix_for(media_type: str) -> str:

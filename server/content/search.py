@@ -7,7 +7,10 @@ bigrams, since they are written without spaces.
 
 Whoosh is imported on first use (it is ~6 MiB a server does not need until someone searches).
 `SearchIndex.shared(folder)` is the one instance per folder the server keeps: each thread keeps
-a searcher open and reopens it only when the index has changed.
+a searcher open and reopens it only when the index has changed. Another worker process's writes are noticed
+by the content generation (server/content/generation.py), which every write bumps: Whoosh's own check
+compares generation numbers, which a rebuild elsewhere starts again from zero. A writer waits up to a minute
+for another process's write lock instead of failing at once.
 """
 import html
 import logging
@@ -17,11 +20,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.content import generation
+
 log = logging.getLogger(__name__)
 
 STEMMED = ("en", "es", "fr", "pt", "de", "it", "nl", "ru", "sv", "fi", "hu", "no", "da", "ro", "tr")
 CJK = ("ja", "zh", "ko")
 MAX_QUERY = 200
+WRITE_LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,9 @@ class SearchIndex:
         """Replace every document of one pack with `docs`, in one commit."""
         with self._lock:
             self._changes += 1
-            writer = self._open().writer()
+            # Whoosh buffers up to 128 MB of postings by default; 32 MB keeps a 10,000-lesson import (a
+            # converted Kolibri channel) within a Pi's means, at the cost of a few more merge passes.
+            writer = self._open().writer(timeout=WRITE_LOCK_WAIT_SECONDS, limitmb=32)
             try:
                 writer.delete_by_term("pack_id", pack_id)
                 for doc in docs:
@@ -163,6 +171,7 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
+        generation.bump()  # searchers of the other workers reopen too
 
     def remove_pack(self, pack_id: str) -> None:
         """Drop one pack's documents."""
@@ -175,6 +184,7 @@ class SearchIndex:
         with self._lock:
             self._changes += 1
             self._index = create_in(str(self.folder), _schema())
+        generation.bump()
         for pack_id, docs in docs_by_pack.items():
             self.replace_pack(pack_id, docs)
         return sum(len(d) for d in docs_by_pack.values())
@@ -202,12 +212,12 @@ class SearchIndex:
         over all 18 language fields cost several times more than over the two or three in use)."""
         local = self._local
         searcher = getattr(local, "searcher", None)
-        if searcher is None or local.changes != self._changes:
+        seen = (self._changes, generation.current())
+        if searcher is None or local.changes != seen:
             if searcher is not None:
                 searcher.close()
-            changes = self._changes
             searcher = self._open().searcher()
-            local.changes = changes
+            local.changes = seen
         else:
             fresh = searcher.refresh()
             if fresh is searcher:

@@ -1,7 +1,12 @@
 """Running Lantern as a system service (systemd): the unit file install.sh --service writes, and the
-waitress settings and descriptor limit `lantern serve` uses."""
+waitress settings, descriptor limit and malloc behaviour `lantern serve` uses."""
+import ctypes
+import gc
 import logging
+import sys
 from pathlib import Path
+
+from server.device.workers import default_workers
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +33,12 @@ Type=simple
 User={user}
 Group={user}
 Environment=LANTERN_DATA={data}
-# Fewer malloc arenas: much less memory for a threaded server on a small board.
-Environment=MALLOC_ARENA_MAX=2
-# Return big freed buffers (Argon2 uses 19 MiB per sign-in) to the system at once: ~190 -> ~80 MiB after a class signs in.
-Environment=MALLOC_MMAP_THRESHOLD_=1048576
-ExecStart={lantern} serve --data {data} --host 0.0.0.0 --port {port}
+# Malloc arenas and the mmap threshold are set by `lantern serve` itself (server/device/service.py: tune_memory).
+# One worker process per core; the supervisor restarts a worker that dies, systemd restarts the supervisor.
+ExecStart={lantern} serve --data {data} --host 0.0.0.0 --port {port} --workers {workers}
+# Stop: SIGTERM to the supervisor, which stops its workers; whatever is left after 20 s is killed.
+KillMode=mixed
+TimeoutStopSec=20
 # Come back by itself after a crash or a power cut; never spin if something is badly wrong.
 Restart=on-failure
 RestartSec=3
@@ -46,7 +52,8 @@ ReadWritePaths={data}
 # USB sticks too (backups and results for the hub); '-' means the folder may not exist.
 ReadWritePaths=-/media -/mnt -/run/media
 PrivateTmp=yes
-MemoryMax=400M
+# For all workers together: ~{worker_mb} MB per worker after a busy lesson, plus headroom for a pack import.
+MemoryMax={memory_max}M
 # One descriptor per open connection (--connection-limit, default {connections}) plus files; systemd's default is 1,024.
 LimitNOFILE={nofile}
 
@@ -55,11 +62,39 @@ WantedBy=multi-user.target
 """
 
 
-def systemd_unit(lantern: Path, data_dir: Path, user: str = "lantern", port: int = 8080) -> str:
-    """The text of lantern.service for this checkout."""
+WORKER_MB = 80  # the memory target per worker after the 300-learner load (docs/performance.md)
+IMPORT_HEADROOM_MB = 240  # a pack import in one worker (images resized, Markdown rendered)
+# glibc mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+
+
+def systemd_unit(lantern: Path, data_dir: Path, user: str = "lantern", port: int = 8080,
+                 workers: int | None = None) -> str:
+    """The text of lantern.service for this checkout (`workers`: default one per core of this device)."""
+    workers = workers or default_workers()
     docs = Path(lantern).resolve().parents[2] / "docs" / "operator-guide.md"
     return UNIT_TEMPLATE.format(lantern=lantern, data=data_dir, user=user, port=port, docs=docs,
-                                connections=DEFAULT_CONNECTION_LIMIT, nofile=UNIT_NOFILE)
+                                connections=DEFAULT_CONNECTION_LIMIT, nofile=UNIT_NOFILE, workers=workers,
+                                worker_mb=WORKER_MB, memory_max=workers * WORKER_MB + IMPORT_HEADROOM_MB)
+
+
+def tune_memory() -> bool:
+    """Set glibc's malloc for a small board from inside the process; False where there is no glibc.
+
+    Decisions: two arenas instead of eight per core (each waitress thread would otherwise grow its own), and a
+    fixed 1 MiB mmap threshold so the 19 MiB Argon2 buffers of a sign-in go back to the system when freed
+    (glibc's sliding threshold would keep them on the heap: 180 MiB after a class signs in, not 80).
+    These were environment variables of the systemd unit; set here they also hold for `lantern serve` by hand.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl or another libc
+        return False
+    return all([mallopt(M_ARENA_MAX, 2), mallopt(M_MMAP_THRESHOLD, 1024 * 1024),
+                mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024)])
 
 
 def waitress_options(connection_limit: int = DEFAULT_CONNECTION_LIMIT,
@@ -102,3 +137,14 @@ def raise_descriptor_limit(wanted: int) -> int | None:
         except (ValueError, OSError):
             pass
     return None if soft == resource.RLIM_INFINITY else soft
+
+
+def release_free_memory() -> None:
+    """Give memory freed while starting (migrations, templates, catalogues) back to the system."""
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass

@@ -1,5 +1,4 @@
 """The device's health in plain words: disk, memory, uptime, activity, and its LAN address."""
-import os
 import shutil
 import socket
 from dataclasses import dataclass, field
@@ -7,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from server.device.backup import last_backup
+from server.device.workers import sibling_pids
 from server.models import Event, Outbox, PackVersion, SyncState
 from server.models.base import utcnow
 
@@ -31,10 +31,12 @@ class DeviceStatus:
     last_backup: datetime | None = None
     sync: dict = field(default_factory=dict)  # last_push, last_error, pending, paired
     warnings: list[str] = field(default_factory=list)
+    workers: int = 1  # processes serving (`lantern serve --workers`); process_rss is all of them together
 
 
 def device_status(data_dir: Path) -> DeviceStatus:
     """Gather the status figures and the warnings a coordinator should act on."""
+    pids = sibling_pids()
     disk = shutil.disk_usage(data_dir)
     meminfo = _meminfo()
     now = utcnow()
@@ -43,9 +45,9 @@ def device_status(data_dir: Path) -> DeviceStatus:
     newest = Event.select(Event.recorded_at).order_by(Event.recorded_at.desc()).first()
     backup = last_backup(data_dir)
     status = DeviceStatus(
-        disk.free, disk.total, meminfo.get("MemTotal"), meminfo.get("MemAvailable"), _own_rss(),
+        disk.free, disk.total, meminfo.get("MemTotal"), meminfo.get("MemAvailable"), _rss_of(pids),
         _uptime(), active, PackVersion.select().where(PackVersion.is_active).count(), now, lan_address(),
-        datetime.strptime(backup["at"], "%Y%m%d-%H%M%S") if backup else None, _sync_state())
+        datetime.strptime(backup["at"], "%Y%m%d-%H%M%S") if backup else None, _sync_state(), workers=len(pids))
     status.warnings.extend(_warnings(status, newest.recorded_at if newest else None))
     return status
 
@@ -90,14 +92,17 @@ def _meminfo() -> dict[str, int]:
     return values
 
 
-def _own_rss() -> int | None:
-    try:
-        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+def _rss_of(pids: list[int]) -> int | None:
+    """Resident memory of these processes together (the workers of this server)."""
+    total = None
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total = (total or 0) + int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
 
 
 def _uptime() -> float | None:

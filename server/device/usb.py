@@ -1,5 +1,6 @@
 """USB sticks: finding packs on mounted removable drives and saying what each one is.
 
+Kolibri drives (a KOLIBRI_DATA folder) list one entry per channel, read from its database.
 Only a quick look happens here (the manifest is read, nothing is extracted); the full
 verification runs when the coordinator presses Import (`server.device.jobs`).
 """
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.errors import PackError
+from server.content.kolibri.drive import find_channels
 from server.content.packs.install import active_version
 from server.content.packs.manifest import MANIFEST_NAME, load_manifest, version_key
 
@@ -57,11 +59,16 @@ def _walk(folder: Path, depth: int, found: list) -> None:
     if (folder / MANIFEST_NAME).is_file():
         found.append(describe(folder))
         return
+    if (folder / "content" / "databases").is_dir():  # a Kolibri export (KOLIBRI_DATA): one entry per channel
+        found.extend(describe_channels(folder))
+        return
     for entry in entries:
         if entry.is_symlink() or entry.name.startswith("."):
             continue
         if entry.is_file() and entry.suffix.lower() in PACK_SUFFIXES:
             found.append(describe(entry))
+        elif entry.is_file() and entry.suffix.lower() == ".h5p":  # converted when imported (content/h5p)
+            found.append(FoundPack(entry, f"{entry.stem} (H5P)", "", "", "", _size(entry), False, "new"))
         elif entry.is_dir():
             _walk(entry, depth + 1, found)
 
@@ -82,6 +89,23 @@ def describe(path: Path) -> FoundPack:
         status = "newer" if version_key(manifest.version) > version_key(active.version) else "older"
     return FoundPack(path, manifest.title, manifest.id, manifest.version, manifest.language,
                      _size(path), manifest.signature is not None, status)
+
+
+def describe_channels(folder: Path) -> list[FoundPack]:
+    """The Kolibri channels of a drive folder, each importable as a pack (its path is the channel database)."""
+    try:
+        channels = find_channels(folder)
+    except PackError as err:
+        return [FoundPack(folder, folder.name, "", "", "", 0, False, "unreadable", err.message)]
+    found = []
+    for channel in channels:
+        active = active_version(f"kolibri-{channel.id}")
+        version = f"{channel.version}.0.0"
+        status = ("new" if active is None else "installed" if active.version == version
+                  else "newer" if version_key(version) > version_key(active.version) else "older")
+        found.append(FoundPack(channel.database, f"{channel.name} (Kolibri)", f"kolibri-{channel.id}", version,
+                               "", channel.size_bytes, False, status))
+    return found
 
 
 def _manifest_bytes(path: Path) -> bytes:

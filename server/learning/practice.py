@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from flask import g, has_request_context
 
-from server.learning import learner_model, mastery, review
+from server.learning import learner_model, mastery, pack_facts, review, skill_fold
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.i18n import N_
 from server.ids import uuid7
 from server.content.library import get_pack
 from server.models import Answer, Item, ItemStat, LearnerStat, PackVersion, Skill, SkillState
 from server.models.base import utcnow
-from server.learning.progress import record_event
+from server.learning.progress import predict_success, record_event
 from server.content.quiz.grading import Grade, grade
 
 MAX_RESPONSE_CHARS = 2000
@@ -25,12 +25,16 @@ class SkillStatus:
     pack_id: str
     skill_id: str
     title: str
-    state: str  # locked | new | in_progress | mastered | review_due
+    state: str  # locked | new | in_progress | refresh | mastered | review_due
     attempts: int
-    needed: int  # right answers still needed for mastery
-    rule: str
-    missing: tuple[str, ...]  # titles of prerequisites not yet mastered
+    needed: int  # right answers (on different questions) still needed for mastery
+    rule: str  # the pack's own minimum rule in words ("" when none)
+    missing: tuple[str, ...]  # titles of prerequisites not mastered now (never mastered, or to refresh)
     item_count: int
+    p_known: float = mastery.P_START  # the model's chance that the learner knows the skill now
+    to_refresh: tuple[str, ...] = ()  # of `missing`, the ones mastered before and now to refresh
+    weak_evidence: str = ""  # "truefalse" when every question is true/false, "one_item" when there is one
+    first_missing: str = ""  # the id of the first prerequisite to master or refresh (when locked)
 
 
 @dataclass(frozen=True)
@@ -69,51 +73,42 @@ def forget_statuses() -> None:
         g.pop("skill_statuses", None)
 
 
-@dataclass(frozen=True)
-class _SkillRow:
-    skill_id: str
-    title: str
-    prerequisites: tuple[str, ...]
-    mastery: dict | None
-
-
-# A pack version's skills and item counts never change once it is installed: kept per version, keyed so a
-# removed and re-imported version (whose row id SQLite may reuse) is read again. Bounded.
-_PACK_SKILLS: dict[tuple, tuple[list[_SkillRow], dict[str, int]]] = {}
-_PACK_SKILLS_MAX = 64
-
-
-def _pack_skills(pack: PackVersion) -> tuple[list[_SkillRow], dict[str, int]]:
-    key = (pack.id, pack.pack_id, pack.version, pack.imported_at)
-    cached = _PACK_SKILLS.get(key)
-    if cached is None:
-        skills = [_SkillRow(s.skill_id, s.title, tuple(s.prerequisites or ()), s.mastery)
-                  for s in Skill.select().where(Skill.pack_version == pack).order_by(Skill.position)]
-        counts: dict[str, int] = {}
-        for item in Item.select(Item.skill_id).where(Item.pack_version == pack):
-            counts[item.skill_id] = counts.get(item.skill_id, 0) + 1
-        if len(_PACK_SKILLS) >= _PACK_SKILLS_MAX:
-            _PACK_SKILLS.clear()
-        cached = _PACK_SKILLS[key] = (skills, counts)
-    return cached
-
-
 def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
-    skills, counts = _pack_skills(pack)
+    facts = pack_facts.facts_for(pack)
     states = {s.skill_id: s for s in SkillState.select().where(
         (SkillState.learner_id == learner_id) & (SkillState.pack_id == pack.pack_id))}
-    titles = {s.skill_id: s.title for s in skills}
+    titles = {s.skill_id: s.title for s in facts.skills}
     mastered = {sid for sid, st in states.items() if st.mastered_at}
     now = utcnow()
     out = []
-    for skill in skills:
+    for skill in facts.skills:
         state = states.get(skill.skill_id)
-        missing = tuple(titles[p] for p in skill.prerequisites if p not in mastered)
-        out.append(SkillStatus(pack.pack_id, skill.skill_id, skill.title,
-                               _state_name(state, missing, now), state.attempts if state else 0,
-                               mastery.answers_needed(state.recent if state else [], skill.mastery),
-                               mastery.describe(skill.mastery), missing, counts.get(skill.skill_id, 0)))
+        missing = tuple(p for p in skill.prerequisites if p not in mastered)
+        refresh = tuple(titles[p] for p in missing if p in states and states[p].refresh_at)
+        p_known = skill_fold.estimate_now(state, now) if state else mastery.P_START
+        out.append(SkillStatus(pack.pack_id, skill.skill_id, skill.title, _state_name(state, missing, now),
+                               state.attempts if state else 0, _needed(state, skill, facts, p_known),
+                               mastery.describe_rule(skill.rule), tuple(titles[p] for p in missing),
+                               skill.item_count, round(p_known, 3), refresh, skill.weak_evidence,
+                               missing[0] if missing else ""))
     return out
+
+
+def _needed(state: SkillState | None, skill: pack_facts.SkillFacts, facts: pack_facts.PackFacts,
+            p_known: float) -> int:
+    """Right answers still needed for mastery, on a typical question of the skill."""
+    if state and state.mastered_at:
+        return 0
+    right = len((state.evidence or {}).get("items") or ()) if state else 0
+    rule_needed = mastery.rule_answers_needed(list(state.recent or []) if state else [], skill.rule)
+    return mastery.right_answers_needed(p_known, right, skill.item_count, _typical(skill, facts), rule_needed)
+
+
+def _typical(skill: pack_facts.SkillFacts, facts: pack_facts.PackFacts) -> mastery.Evidence:
+    """The evidence of the skill's middle question (by how easily it is guessed)."""
+    evidences = sorted((skill_fold.evidence_for(i, None, False) for i in facts.items.values()
+                        if i.skill_id == skill.skill_id), key=lambda e: e.guess)
+    return evidences[len(evidences) // 2] if evidences else skill_fold.UNKNOWN_ITEM
 
 
 def _state_name(state: SkillState | None, missing: tuple, now) -> str:
@@ -121,6 +116,8 @@ def _state_name(state: SkillState | None, missing: tuple, now) -> str:
         return "review_due" if review.is_due(state.review_due, now) else "mastered"
     if missing:
         return "locked"
+    if state and state.refresh_at:
+        return "refresh"
     return "in_progress" if state and state.attempts else "new"
 
 
@@ -138,20 +135,35 @@ def next_question(learner_id: str, pack_id: str, skill_id: str) -> Question:
     status = skill_status(learner_id, pack, skill_id)
     _refuse_locked(status)
     items = list(Item.select().where((Item.pack_version == pack) & (Item.skill_id == skill_id)
-                                     & Item.kind.not_in(("essay", "description"))))
+                                     & Item.kind.not_in(pack_facts.NOT_PRACTISED)))
     if not items:
         raise NotFound(N_("This skill has no practice questions yet."))
-    stats = {s.item_id: s for s in ItemStat.select().where(
-        (ItemStat.pack_id == pack_id) & ItemStat.item_id.in_([i.item_id for i in items]))}
-    candidates = [learner_model.Candidate(i.item_id, stats[i.item_id].difficulty if i.item_id in stats
-                                          else i.difficulty) for i in items]
-    recent = [a.item_id for a in Answer.select(Answer.item_id).where(
-        (Answer.learner_id == learner_id) & (Answer.pack_id == pack_id) & (Answer.skill_id == skill_id))
-        .order_by(Answer.answered_at.desc()).limit(5)][::-1]
-    ability = getattr(LearnerStat.get_or_none(LearnerStat.learner_id == learner_id), "ability", 0.0)
-    chosen = learner_model.choose_item(ability, candidates, recent)
+    chosen = learner_model.choose_item(*_choice_inputs(learner_id, pack, skill_id, items, status))
     item = next(i for i in items if i.item_id == chosen.item_id)
     return Question(pack, status, item, uuid7())
+
+
+def _choice_inputs(learner_id: str, pack: PackVersion, skill_id: str, items: list[Item], status: SkillStatus):
+    """(ability, candidates, recent item ids, how sure the model is) for `learner_model.choose_item`."""
+    facts = pack_facts.facts_for(pack)
+    stats = {s.item_id: s for s in ItemStat.select().where(
+        (ItemStat.pack_id == pack.pack_id) & ItemStat.item_id.in_([i.item_id for i in items]))}
+    state = SkillState.get_or_none((SkillState.learner_id == learner_id) & (SkillState.pack_id == pack.pack_id)
+                                   & (SkillState.skill_id == skill_id))
+    right = set((state.evidence or {}).get("items") or ()) if state else set()
+    candidates = []
+    for item in items:
+        stat = stats.get(item.item_id)
+        evidence = skill_fold.evidence_for(facts.items.get(item.item_id), stat, False)
+        difficulty = stat.difficulty if stat and stat.attempts else item.difficulty
+        candidates.append(learner_model.Candidate(item.item_id, difficulty, stat.attempts if stat else 0,
+                                                  evidence.guess, item.item_id in right))
+    recent = [a.item_id for a in Answer.select(Answer.item_id).where(
+        (Answer.learner_id == learner_id) & (Answer.pack_id == pack.pack_id) & (Answer.skill_id == skill_id))
+        .order_by(Answer.answered_at.desc(), Answer.event_id.desc()).limit(5)][::-1]
+    ability = getattr(LearnerStat.get_or_none(LearnerStat.learner_id == learner_id), "ability", 0.0)
+    checking = status.p_known >= learner_model.NEAR_MASTERY or status.state in ("review_due", "refresh")
+    return ability, candidates, recent, checking
 
 
 def question_for_item(learner_id: str, pack_id: str, item_id: str) -> Question:
@@ -196,6 +208,9 @@ def record_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str,
     payload = {"pack_id": pack_id, "item_id": item_id, "skill_id": item.skill_id,
                "correct": result.is_correct, "score": round(result.score, 4),
                "response": _response_text(response), "version": pack.version}
+    predicted = predict_success(learner_id, pack_id, item_id)
+    if predicted is not None:
+        payload["predicted"] = predicted  # the model's forecast, kept to check the model later (bench)
     try:
         _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
     finally:

@@ -6,7 +6,7 @@ event id seen before changes nothing (a double submit or a repeated sync counts 
 """
 from datetime import datetime
 
-from server.learning import event_kinds, learner_model, mastery, review
+from server.learning import event_kinds, learner_model, pack_facts, skill_fold
 from server import identity
 from server.db import database
 from server.errors import InvalidInput
@@ -16,8 +16,9 @@ from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat,
                            Outbox, PackVersion, Skill, SkillState)
 from server.models.base import utcnow
 
-KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "erased",
-         "post", "post_deleted", "handed_in", "work_reviewed"}
+KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "mastery_lost",
+         "erased", "post", "post_deleted", "handed_in", "work_reviewed"}
+FOLLOW_UPS = ("mastered", "mastery_lost")  # written by the fold itself, so a rebuild does not replay them
 
 
 def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | None = None,
@@ -39,11 +40,10 @@ def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | N
         event = Event.create(id=event_id, device_id=device_id, learner_id=learner_id, kind=kind,
                              payload=payload, created_at=at or utcnow())
         Outbox.create(event_id=event.id)
-        follow_up = apply_event(event)
-        if follow_up:
-            mastered = Event.create(id=uuid7(), device_id=device_id, learner_id=learner_id, kind="mastered",
-                                    payload=follow_up, created_at=event.created_at)
-            Outbox.create(event_id=mastered.id)
+        for follow_kind, follow_payload in apply_event(event):
+            follow_up = Event.create(id=uuid7(), device_id=device_id, learner_id=learner_id, kind=follow_kind,
+                                     payload=follow_payload, created_at=event.created_at)
+            Outbox.create(event_id=follow_up.id)
     return event, True
 
 
@@ -55,8 +55,9 @@ def note_lesson_opened(learner_id: str, pack_id: str, lesson_id: str) -> None:
         record_event(learner_id, "lesson_opened", {"pack_id": pack_id, "lesson_id": lesson_id})
 
 
-def apply_event(event: Event) -> dict | None:
-    """Update the derived tables for one event; return a 'mastered' payload if it just happened."""
+def apply_event(event: Event) -> list[tuple[str, dict]]:
+    """Update the derived tables for one event; return the follow-up events it causes (mastery gained or
+    lost), as (kind, payload)."""
     payload = event.payload
     if event.kind in ("lesson_opened", "lesson_finished"):
         row, _ = LessonProgress.get_or_create(learner_id=event.learner_id, pack_id=payload["pack_id"],
@@ -67,11 +68,13 @@ def apply_event(event: Event) -> dict | None:
             _save(row, LessonProgress, learner_id=row.learner_id, pack_id=row.pack_id, lesson_id=row.lesson_id)
     elif event.kind == "answer":
         return _apply_answer(event)
-    else:
+    elif event.kind == "mastered" and "model" not in payload:
+        _apply_legacy_mastery(event)
+    elif event.kind not in FOLLOW_UPS:
         apply = event_kinds.appliers().get(event.kind)
         if apply is not None:
             apply(event)
-    return None
+    return []
 
 
 def _save(row, model, **key) -> None:
@@ -90,18 +93,31 @@ def _answer_row(event_id: str, learner_id: str, p: dict, at: datetime) -> dict:
             "response": str(p.get("response", ""))[:500], "answered_at": at}
 
 
-def _apply_answer(event: Event) -> dict | None:
+def _apply_answer(event: Event) -> list[tuple[str, dict]]:
     p = event.payload
     correct, at = bool(p["correct"]), event.created_at
     Answer.insert(**_answer_row(event.id, event.learner_id, p, at)).on_conflict_ignore().execute()
+    facts = pack_facts.active_facts(p["pack_id"])
+    item_facts = facts.items.get(p["item_id"]) if facts else None
     learner, _ = LearnerStat.get_or_create(learner_id=event.learner_id)
-    item, _ = ItemStat.get_or_create(pack_id=p["pack_id"], item_id=p["item_id"])
+    item = ItemStat.get_or_none((ItemStat.pack_id == p["pack_id"]) & (ItemStat.item_id == p["item_id"]))
+    if item is None:
+        item = ItemStat.create(pack_id=p["pack_id"], item_id=p["item_id"], difficulty=_authored(item_facts))
+    follow_ups = []
+    if p.get("skill_id"):
+        states = _LiveStates(event.learner_id, p["pack_id"])
+        follow_ups = skill_fold.fold_answer(states.get, facts, item_facts, item, p["skill_id"], p["item_id"],
+                                            correct, at)
+        states.save()
     _fold_answer(learner, item, correct, at)
     learner.save()
     _save(item, ItemStat, pack_id=item.pack_id, item_id=item.item_id)
-    if p.get("skill_id"):
-        return _apply_skill(event.learner_id, p["pack_id"], p["skill_id"], correct, at)
-    return None
+    return follow_ups
+
+
+def _authored(item_facts) -> float:
+    """An item's starting difficulty: the author's, until answers move it."""
+    return item_facts.difficulty if item_facts else 0.0
 
 
 def _fold_answer(learner: LearnerStat, item: ItemStat, correct: bool, at: datetime) -> None:
@@ -112,37 +128,49 @@ def _fold_answer(learner: LearnerStat, item: ItemStat, correct: bool, at: dateti
     learner.answers, learner.correct, learner.last_active = learner.answers + 1, learner.correct + int(correct), at
 
 
-def _apply_skill(learner_id: str, pack_id: str, skill_id: str, correct: bool, at: datetime) -> dict | None:
-    state, _ = SkillState.get_or_create(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
-    just_mastered = _fold_skill(state, skill_rule(pack_id, skill_id), correct, at)
-    _save(state, SkillState, learner_id=learner_id, pack_id=pack_id, skill_id=skill_id)
-    return just_mastered
+class _LiveStates:
+    """A learner's skill states of one pack, read from the database as the fold asks, saved together."""
+
+    def __init__(self, learner_id: str, pack_id: str):
+        self.learner_id, self.pack_id, self.touched = learner_id, pack_id, {}
+
+    def get(self, skill_id: str, create: bool) -> SkillState | None:
+        """The state of a skill (made when `create`), remembered to be saved."""
+        if skill_id not in self.touched:
+            where = ((SkillState.learner_id == self.learner_id) & (SkillState.pack_id == self.pack_id)
+                     & (SkillState.skill_id == skill_id))
+            state = SkillState.get_or_none(where)
+            if state is None and create:
+                state = SkillState.create(learner_id=self.learner_id, pack_id=self.pack_id, skill_id=skill_id)
+            if state is None:
+                return None
+            self.touched[skill_id] = state
+        return self.touched[skill_id]
+
+    def save(self) -> None:
+        """Write every state the fold touched."""
+        for skill_id, state in self.touched.items():
+            _save(state, SkillState, learner_id=self.learner_id, pack_id=self.pack_id, skill_id=skill_id)
 
 
-def _fold_skill(state: SkillState, rule: dict | None, correct: bool, at: datetime) -> dict | None:
-    """One answer's effect on a skill state; the 'mastered' payload if it was just mastered."""
-    state.attempts += 1
-    state.correct += int(correct)
-    state.streak = state.streak + 1 if correct else 0
-    state.wrong_streak = 0 if correct else state.wrong_streak + 1
-    state.recent = (state.recent + [int(correct)])[-mastery.RECENT_KEPT:]
-    state.last_answer_at = at
-    just_mastered = None
-    if state.mastered_at is None and mastery.is_mastered(state.recent, rule):
-        state.mastered_at = at
-        state.review_card, state.review_due = review.start_reviews(at)
-        just_mastered = {"pack_id": state.pack_id, "skill_id": state.skill_id}
-    elif state.review_card and review.is_due(state.review_due, at):
-        state.review_card, state.review_due = review.review(state.review_card, correct, at)
-    return just_mastered
+def _apply_legacy_mastery(event: Event) -> None:
+    p = event.payload
+    states = _LiveStates(event.learner_id, p.get("pack_id", ""))
+    state = states.get(p.get("skill_id", ""), True)
+    skill_fold.honour_legacy_mastery(state, event.created_at)
+    states.save()
 
 
-def skill_rule(pack_id: str, skill_id: str) -> dict | None:
-    """The mastery rule the active pack version sets for a skill (None: the default)."""
-    skill = (Skill.select(Skill.mastery).join(PackVersion)
-             .where((PackVersion.pack_id == pack_id) & PackVersion.is_active & (Skill.skill_id == skill_id))
-             .first())
-    return skill.mastery if skill else None
+def predict_success(learner_id: str, pack_id: str, item_id: str) -> float | None:
+    """The model's chance that the learner answers this item right now (None for an item with no skill)."""
+    facts = pack_facts.active_facts(pack_id)
+    item = facts.items.get(item_id) if facts else None
+    if item is None or not item.skill_id:
+        return None
+    state = SkillState.get_or_none((SkillState.learner_id == learner_id) & (SkillState.pack_id == pack_id)
+                                   & (SkillState.skill_id == item.skill_id))
+    stat = ItemStat.get_or_none((ItemStat.pack_id == pack_id) & (ItemStat.item_id == item_id))
+    return round(skill_fold.predicted(state, item, stat, utcnow()), 4)
 
 
 REBUILD_BATCH = 500  # rows per INSERT: well under SQLite's limit on bound variables
@@ -152,7 +180,7 @@ def rebuild_all() -> int:
     """Recompute every derived table from the event log; return the number of events replayed.
 
     Lessons and answers are replayed in memory with the same fold functions as live events
-    (`_fold_answer`, `_fold_skill`), then each derived table is written with batched INSERTs;
+    (`_fold_answer`, `skill_fold.fold_answer`), then each derived table is written with batched INSERTs;
     other kinds go through `apply_event`. All in one transaction: a failed rebuild changes nothing.
     """
     count = 0
@@ -160,37 +188,39 @@ def rebuild_all() -> int:
     items: dict[tuple, ItemStat] = {}
     states: dict[tuple, SkillState] = {}
     lessons: dict[tuple, LessonProgress] = {}
-    rules: dict[tuple, dict | None] = {}
     answers: list[dict] = []
     with database.atomic():
         for model in DERIVED_MODELS:
             model.delete().execute()
         event_kinds.clear_all()
         names = list(Event._meta.fields)
-        events = (Event.select().where(Event.kind != "mastered").order_by(Event.created_at, Event.id)
+        events = (Event.select().where(Event.kind != "mastery_lost").order_by(Event.created_at, Event.id)
                   .dicts().iterator())
+        facts: dict[str, pack_facts.PackFacts | None] = {}
         for event in events:
             event_id, learner_id, kind = event["id"], event["learner_id"], event["kind"]
             payload, at = event["payload"], event["created_at"]
-            count += 1
+            count += kind not in FOLLOW_UPS
             if kind == "answer":
                 answers.append(_answer_row(event_id, learner_id, payload, at))
                 if len(answers) >= REBUILD_BATCH:
                     _insert_rows(Answer, answers)
                     answers = []
                 correct, pack_id = bool(payload["correct"]), payload["pack_id"]
+                if pack_id not in facts:
+                    facts[pack_id] = pack_facts.active_facts(pack_id)
+                item_facts = facts[pack_id].items.get(payload["item_id"]) if facts[pack_id] else None
                 learner = learners.get(learner_id) or learners.setdefault(learner_id, LearnerStat(learner_id=learner_id))
                 key = (pack_id, payload["item_id"])
-                item = items.get(key) or items.setdefault(key, ItemStat(pack_id=key[0], item_id=key[1]))
+                item = items.get(key) or items.setdefault(key, _new_item_stat(key, item_facts))
+                if payload.get("skill_id"):
+                    skill_fold.fold_answer(_memory_states(states, learner_id, pack_id), facts[pack_id], item_facts,
+                                           item, payload["skill_id"], payload["item_id"], correct, at)
                 _fold_answer(learner, item, correct, at)
-                skill_id = payload.get("skill_id")
-                if skill_id:
-                    key = (learner_id, pack_id, skill_id)
-                    state = states.get(key) or states.setdefault(
-                        key, SkillState(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id))
-                    if (pack_id, skill_id) not in rules:
-                        rules[(pack_id, skill_id)] = skill_rule(pack_id, skill_id)
-                    _fold_skill(state, rules[(pack_id, skill_id)], correct, at)
+            elif kind == "mastered":
+                if "model" not in payload:
+                    get_state = _memory_states(states, learner_id, payload.get("pack_id", ""))
+                    skill_fold.honour_legacy_mastery(get_state(payload.get("skill_id", ""), True), at)
             elif kind in ("lesson_opened", "lesson_finished"):
                 key = (learner_id, payload["pack_id"], payload["lesson_id"])
                 row = lessons.get(key) or lessons.setdefault(
@@ -206,6 +236,22 @@ def rebuild_all() -> int:
             fields = list(model._meta.fields)
             _insert_rows(model, [{f: getattr(row, f) for f in fields} for row in rows.values()])
     return count
+
+
+def _new_item_stat(key: tuple, item_facts) -> ItemStat:
+    return ItemStat(pack_id=key[0], item_id=key[1], difficulty=_authored(item_facts), attempts=0, correct=0,
+                    guess_weight=0.0, guess_excess=0.0, slip_weight=0.0, slip_excess=0.0)
+
+
+def _memory_states(states: dict, learner_id: str, pack_id: str):
+    """The fold's `get_state` over the rebuild's in-memory states."""
+    def get(skill_id: str, create: bool) -> SkillState | None:
+        key = (learner_id, pack_id, skill_id)
+        if key not in states and create:
+            states[key] = SkillState(learner_id=learner_id, pack_id=pack_id, skill_id=skill_id, attempts=0,
+                                     correct=0, streak=0, wrong_streak=0, recent=[], evidence={})
+        return states.get(key)
+    return get
 
 
 def _insert_rows(model, rows: list[dict]) -> None:

@@ -49,7 +49,7 @@ def learner_report(learner: Account) -> LearnerReport:
     badges = [label for count, label in ((1, "First skill mastered"), (5, "Five skills mastered"))
               if mastered >= count] + (["A week of learning in a row"] if streak >= 7 else [])
     return LearnerReport(packs, [s for s in every if s.state == "review_due"],
-                         [s for s in every if s.state == "in_progress"], streak, badges)
+                         [s for s in every if s.state in ("refresh", "in_progress")], streak, badges)
 
 
 def day_streak(learner_id: str) -> int:

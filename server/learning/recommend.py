@@ -16,7 +16,7 @@ from server.models import Skill
 
 @dataclass(frozen=True)
 class Suggestion:
-    kind: str  # assigned | review | continue | next | interest | start
+    kind: str  # assigned | refresh | review | continue | next | keep_fresh | interest
     title: str
     reason: str  # in English; the page says it in the learner's language from the fields below
     url: str
@@ -32,8 +32,11 @@ def suggest(learner: Account, limit: int = 3) -> list[Suggestion]:
     statuses = {p.pack_id: skill_statuses(learner.id, p) for p in packs}
     finished = {(r.pack_id, r.lesson_id) for r in LessonProgress.select().where(
         (LessonProgress.learner_id == learner.id) & LessonProgress.finished_at.is_null(False))}
-    pools = [_assigned(learner, finished, statuses), _reviews(statuses), _continuing(statuses),
-             _next_steps(statuses, packs, finished), _interests(learner, packs, finished)]
+    pools = [_assigned(learner, finished, statuses), _refreshes(statuses), _reviews(statuses), _continuing(statuses),
+             _next_steps(statuses, packs, finished)]
+    if not any(pools[1:4]):  # nothing to refresh, review or finish: practice keeps mastered skills fresh
+        pools.append(_keep_fresh(statuses))
+    pools.append(_interests(learner, packs, finished))
     chosen: list[Suggestion] = []
     for pool in pools:  # one of each kind first, so the learner has a real choice
         if pool and len(chosen) < limit:
@@ -83,6 +86,20 @@ def _assigned(learner: Account, finished: set, statuses: dict) -> list[Suggestio
 def _reviews(statuses: dict) -> list[Suggestion]:
     return [Suggestion("review", f"Review: {s.title}", "Due for review today: a few questions keep it fresh.",
                        _practice_url(s), skill=s.title) for group in statuses.values() for s in group if s.state == "review_due"]
+
+
+def _refreshes(statuses: dict) -> list[Suggestion]:
+    return [Suggestion("refresh", f"Refresh: {s.title}", "You knew this before: a few right answers bring it back.",
+                       _practice_url(s), needed=s.needed, skill=s.title)
+            for group in statuses.values() for s in group if s.state == "refresh" and s.item_count]
+
+
+def _keep_fresh(statuses: dict) -> list[Suggestion]:
+    """Practice for skills already mastered, the faintest first: there is always something to practise."""
+    mastered = sorted((s for group in statuses.values() for s in group if s.state == "mastered" and s.item_count),
+                      key=lambda s: (s.p_known, s.title))
+    return [Suggestion("keep_fresh", f"Keep it fresh: {s.title}", "You mastered this. Practice keeps it strong.",
+                       _practice_url(s), skill=s.title) for s in mastered]
 
 
 def _continuing(statuses: dict) -> list[Suggestion]:

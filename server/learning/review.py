@@ -1,8 +1,11 @@
 """Spaced review of mastered skills (pure), with the FSRS scheduler from the `fsrs` package.
 
-A skill becomes a review card when it is mastered. An answer on that skill once the card
-is due counts as a review (right: Good, wrong: Again); answers before it is due are
-ordinary practice and leave the schedule alone. No fuzzing: rebuilds give identical dates.
+A skill becomes a review card when it is mastered. Once the card is due, answers on the skill are a
+review: a real check that ends when the evidence says the skill is still known (Good, or Hard if a
+miss came first) or that it is not (Again, and the skill goes back to "refresh"; see
+`server.learning.progress`). Answers before it is due are ordinary practice and leave the schedule
+alone. No fuzzing: rebuilds give identical dates. The card's stability (days) also sets how fast the
+mastery estimate fades between answers.
 """
 from datetime import datetime, timezone
 
@@ -32,11 +35,22 @@ def start_reviews(mastered_at: datetime) -> tuple[dict, datetime]:
     return card.to_dict(), _naive(card.due)
 
 
-def review(card_state: dict, correct: bool, at: datetime) -> tuple[dict, datetime]:
-    """The card after a review answer, and its next due date."""
+RATINGS = {"good": Rating.Good, "hard": Rating.Hard, "again": Rating.Again}
+
+
+def review(card_state: dict, outcome: str, at: datetime) -> tuple[dict, datetime]:
+    """The card after a finished review ("good", "hard" or "again"), and its next due date."""
     card = Card.from_dict(card_state)
-    card, _ = _scheduler().review_card(card, Rating.Good if correct else Rating.Again, _aware(at))
+    card, _ = _scheduler().review_card(card, RATINGS[outcome], _aware(at))
     return card.to_dict(), _naive(card.due)
+
+
+def stability_days(card_state: dict | None) -> float | None:
+    """How many days the skill is expected to stay well remembered (None before the first card)."""
+    if not card_state:
+        return None
+    stability = card_state.get("stability")
+    return float(stability) if stability else None
 
 
 def is_due(due: datetime | None, now: datetime) -> bool:

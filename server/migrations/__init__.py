@@ -8,13 +8,13 @@ model changed later never changes what an old migration does.
 
 How to add a migration (for example a column on skill_state):
 1. change the model (server/models/…);
-2. add `m0007_what_it_does.py` beside the others with `NAME` and the statements, e.g.
+2. add `m0008_what_it_does.py` beside the others with `NAME` and the statements, e.g.
        NAME = "skill stability"
        SQLITE = ('ALTER TABLE "skill_state" ADD COLUMN "stability" REAL NOT NULL DEFAULT 0',)
        POSTGRES = ('ALTER TABLE "skill_state" ADD COLUMN "stability" REAL NOT NULL DEFAULT 0',)
    (`NOT NULL` needs a `DEFAULT` so existing rows get a value; peewee's column types are in
    docs/architecture.md "Adding a migration", with how to print the SQL of a new table or index);
-3. import it here and append `(7, m0007_what_it_does)` to MIGRATIONS.
+3. import it here and append `(8, m0008_what_it_does)` to MIGRATIONS.
 tests/test_migrations.py then builds a database through every migration and compares it with the
 models (columns, indexes, foreign keys) on SQLite and PostgreSQL, and upgrades the release-0.1 fixture
 through them to the same schema.
@@ -29,7 +29,7 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 from server.db import database, is_sqlite
 from server.migrations import (m0001_initial, m0002_sync_tables, m0003_answer_index, m0004_discussion_tables,
-                               m0005_project_tables, m0006_sync_pull_tables)
+                               m0005_project_tables, m0006_sync_pull_tables, m0007_mastery_evidence)
 from server.models.base import BaseModel, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,10 @@ MIGRATIONS = [
     (4, m0004_discussion_tables),
     (5, m0005_project_tables),
     (6, m0006_sync_pull_tables),
+    (7, m0007_mastery_evidence),
 ]
+# Migrations after which the derived tables are recomputed from the event log (server/device/maintenance.py).
+REDERIVE_AFTER = {7}
 
 # The bookkeeping table itself, frozen like a migration (it is created before any of them).
 _BOOKKEEPING = {

@@ -37,7 +37,7 @@ class LessonProgress(BaseModel):
 
 
 class SkillState(BaseModel):
-    """A learner's standing on one skill: recent answers, mastery, review schedule."""
+    """A learner's standing on one skill: recent answers, the mastery estimate, mastery, review schedule."""
 
     learner_id = CharField(max_length=36)
     pack_id = CharField(max_length=64)
@@ -51,6 +51,10 @@ class SkillState(BaseModel):
     review_card = JSONField(null=True)  # FSRS card state
     review_due = DateTimeField(null=True, index=True)
     last_answer_at = DateTimeField(null=True)
+    p_known = FloatField(null=True)  # the chance the learner knows the skill, as of estimated_at (mastery.py)
+    estimated_at = DateTimeField(null=True)
+    refresh_at = DateTimeField(null=True)  # when mastery was taken back (None unless the skill is to refresh)
+    evidence = JSONField(default=dict)  # right items, the last item and whether it was missed, a review under way
 
     class Meta:
         primary_key = False
@@ -64,7 +68,11 @@ class ItemStat(BaseModel):
     item_id = CharField(max_length=80)
     attempts = IntegerField(default=0)
     correct = IntegerField(default=0)
-    difficulty = FloatField(default=0.0)
+    difficulty = FloatField(default=0.0)  # starts at the authored difficulty, then follows the answers (Elo)
+    guess_weight = FloatField(default=0.0)  # what the item's own answers say of its guess and slip
+    guess_excess = FloatField(default=0.0)  # (mastery.learn_from_answer)
+    slip_weight = FloatField(default=0.0)
+    slip_excess = FloatField(default=0.0)
 
     class Meta:
         primary_key = False

@@ -118,7 +118,7 @@ def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Accou
     pin = (new_pin or "").strip() or make_pin()
     if not (pin.isdigit() and pin.isascii() and 4 <= len(pin) <= 12):
         raise InvalidInput(N_("A PIN has 4 to 12 digits."), field="pin")
-    hashed = auth.hash_secret(pin)
+    hashed = auth.hash_secret(pin, is_pin=True)
     with database.atomic():
         Account.update(password_hash=hashed, version=Account.version + 1, updated_at=utcnow(),
                        updated_by=device_id()).where(Account.id == learner.id).execute()
@@ -189,7 +189,7 @@ def import_accounts(admin: Account, filename: str, data: bytes, default_class_id
     plan = plan_import(header, rows, taken, {k: c.name for k, c in classes.items()}, default, make_pin)
     if plan.has_errors:
         return ImportResult(plan, [], filename)
-    hashes = [auth.hash_secret(p.secret) for p in plan.accounts]  # slow: outside the write lock
+    hashes = [auth.hash_secret(p.secret, is_pin=p.role == "learner") for p in plan.accounts]  # slow: outside the write lock
     with database.atomic():
         if Account.select().where(Account.username.in_([p.username for p in plan.accounts])).exists():
             raise InvalidInput(N_("Someone created one of these usernames a moment ago. Please upload the file again."))

@@ -50,7 +50,7 @@ def create_account(school: School, role: str, username: str, display_name: str, 
     with database.atomic():
         account = Account.create(id=str(uuid.uuid4()), school=school, username=username,
                                  display_name=(display_name or username).strip()[:100], role=role,
-                                 password_hash=hash_secret(secret),
+                                 password_hash=hash_secret(secret, is_pin=role == "learner"),
                                  classroom=classroom if role == "learner" else None)
         if role == "coach" and classroom is not None:
             CoachClass.create(coach=account, classroom=classroom)

@@ -31,6 +31,8 @@ def init_app(app) -> None:
     from server.web import projects, review  # projects and hand-ins (issue 10)
     app.register_blueprint(projects.bp)
     app.register_blueprint(review.bp)
+    from server.web import apps  # HTML5 apps from Kolibri channels and H5P, sandboxed (issue 16)
+    app.register_blueprint(apps.bp)
     if app.config["ROLE"] == "hub":
         from sync import hub
 

@@ -2,6 +2,7 @@
 Every change is recorded in the audit log by server.people.admin; admins see their own school only."""
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
+from server.content import library
 from server.i18n import localized
 from server.people import admin
 from server.people.classes import classes_for
@@ -16,6 +17,20 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def home():
     """The school at a glance: classes, head counts, the latest actions."""
     return render_template("admin/home.html", home=admin.admin_home(g.account))
+
+
+@bp.get("/packs")
+@allow("admin")
+def packs():
+    """The content packs installed on this server."""
+    return render_template("admin/packs.html", packs=library.installed_packs())
+
+
+@bp.get("/packs/<pack_id>")
+@allow("admin")
+def pack(pack_id: str):
+    """One pack: its facts and its import report (what came in, what was left out and why)."""
+    return render_template("admin/pack.html", r=library.pack_report(pack_id))
 
 
 @bp.get("/classes")

@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import LanternError
 from server.i18n import N_, localized, translate
+from server.web.request_log import loggable_path
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _respond(status: int, message: str):
 
 
 def _lantern_error(err: LanternError):
-    log.info("%s on %s: %s", type(err).__name__, request.path, err.message)
+    log.info("%s on %s: %s", type(err).__name__, loggable_path(err.status), err.template)
     return _respond(err.status, localized(err))
 
 
@@ -43,5 +44,5 @@ def _http_error(err: HTTPException):
 
 
 def _unexpected(err: Exception):
-    log.exception("unexpected error on %s", request.path)
+    log.exception("unexpected error on %s %s", request.method, loggable_path())
     return _respond(500, translate(PLAIN[500]))

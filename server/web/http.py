@@ -3,7 +3,7 @@ import gzip
 import hashlib
 from pathlib import Path
 
-from flask import request
+from flask import g, request
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -38,6 +38,10 @@ def _finish(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+    if g.get("account") is not None and not request.path.startswith(("/static/", "/media/")):
+        # A signed-in page is someone's: never kept, so Back on a shared phone after sign-out cannot show
+        # it. Browsers ignore Clear-Site-Data on plain-HTTP LAN addresses; no-store is what holds there.
+        headers["Cache-Control"] = "no-store"
     if request.path.startswith("/static/"):
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
         if response.status_code == 200 and response.mimetype.startswith(COMPRESSIBLE):

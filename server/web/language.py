@@ -3,6 +3,7 @@ from flask import Blueprint, redirect, request
 
 from server.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES
 from server.web.access import allow
+from server.web.redirects import safe_redirect_target
 
 bp = Blueprint("language", __name__)
 
@@ -11,16 +12,9 @@ bp = Blueprint("language", __name__)
 @allow("public")
 def choose():
     """Set the interface language (a plain GET form, so it works without JavaScript) and return."""
-    response = redirect(same_site_path(request.args.get("next")))
+    response = redirect(safe_redirect_target(request.args.get("next")))
     code = request.args.get("lang", "")
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
                             secure=request.is_secure)
     return response
-
-
-def same_site_path(target: str | None) -> str:
-    """Only a path on this site is followed back; anything else goes to the library."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
-        return target
-    return "/"

@@ -1,5 +1,5 @@
 """Learner-facing content pages: library, pack outline, lesson, transcript, search."""
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, make_response, render_template, request
 
 from server.learning import discussion, progress, recommend
 from server.content import library
@@ -7,6 +7,7 @@ from server.errors import NotFound
 from server.i18n import N_
 from server.content.search import SearchIndex
 from server.web.access import allow
+from server.web.http import CSP
 
 bp = Blueprint("learn", __name__)
 
@@ -49,7 +50,11 @@ def lesson(pack_id: str, lesson_id: str):
     if account and account.role == "learner":
         progress.note_lesson_opened(account.id, pack_id, lesson_id)
         questions = discussion.lesson_questions(account, pack_id, lesson_id, discussion.PREVIEW)
-    return render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack, questions=questions)
+    response = make_response(render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack,
+                                             questions=questions))
+    if any(m["kind"] == "app" for m in page.lesson.media):  # only such a page may frame an app (web/apps.py)
+        response.headers["Content-Security-Policy"] = CSP + "; frame-src 'self'"
+    return response
 
 
 @bp.get("/packs/<pack_id>/lessons/<lesson_id>/transcript/<int:n>")

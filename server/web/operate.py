@@ -21,7 +21,7 @@ SETUP_EXEMPT = ("/setup", "/static/", "/healthz", "/media/", "/sync/")
 
 def init_app(app) -> None:
     """Send every page to the setup form until the school exists; hold the job runner."""
-    app.extensions["lantern_jobs"] = JobRunner()
+    app.extensions["lantern_jobs"] = JobRunner(app.config["DATA_DIR"] / "jobs")
 
     @app.before_request
     def _first_run():
@@ -147,6 +147,7 @@ def status():
 def poster():
     """A printable poster with the server's address in large type and a QR code."""
     port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
+    port = port if port.isdigit() else ""  # the Host header is the client's: only a port number is kept
     url = f"http://{device.lan_address()}{':' + port if port else ''}/"
     svg = io.BytesIO()
     import segno  # a QR code is drawn rarely; not worth keeping in memory

@@ -39,7 +39,7 @@ def find_chromium() -> str | None:
 class Chromium:
     """One headless Chromium process; `page()` opens a tab in a fresh, cookie-isolated context."""
 
-    def __init__(self, binary: str, timeout: float = 30.0):
+    def __init__(self, binary: str, timeout: float = 30.0, extra_flags: tuple[str, ...] = ()):
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="lantern-chromium-")
         to_child_r, self._to_child = os.pipe()
@@ -56,7 +56,7 @@ class Chromium:
 
         try:
             self.process = subprocess.Popen(
-                [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                [binary, *FLAGS, *extra_flags, f"--user-data-dir={self.profile}", "about:blank"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 close_fds=False, preexec_fn=_place_pipes)
         finally:

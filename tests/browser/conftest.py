@@ -4,6 +4,7 @@ each role, headless Chromium and the checkers (axe-core, the Nu Html Checker).
 A missing tool skips its tests with a message saying how to get it — except in CI (CI=true),
 where a missing tool is a failure, so a green CI always means the checks ran.
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -43,8 +44,14 @@ def live_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def live_server(live_data):
     """The real app under waitress on 127.0.0.1 (an ephemeral port), on a demo data folder."""
-    data = live_data
-    process = subprocess.Popen([sys.executable, str(HERE / "live_server.py"), str(data)],
+    with running_live_server(live_data) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def running_live_server(data: Path, *packs: Path):
+    """Serve the demo school in `data` (plus `packs`, imported first) in a subprocess; yield its address."""
+    process = subprocess.Popen([sys.executable, str(HERE / "live_server.py"), str(data), *map(str, packs)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     lines: list[str] = []

@@ -46,7 +46,8 @@ def test_a_learner_can_do_everything_with_javascript_off(chromium, live_server):
     try:
         assert not re.search(r"<script(?![^>]*\bsrc=)", page.html()), "an inline script"  # only enhance.js
         assert heading(page) == "What next?"
-        page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)  # a pack
+        # the demo's fractions pack (the converted Kolibri/H5P packs the live server adds sort before it)
+        page.click("ul.cards a[href='/packs/fractions']", navigates=True)
         page.click("ol.lessons a", navigates=True)  # its first lesson
         assert "/lessons/" in page.url() and "<article" in page.html()
         lesson_title = heading(page)

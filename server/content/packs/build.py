@@ -1,4 +1,5 @@
-"""`lantern pack build`: a source folder (pack.yaml or a Carpentries lesson) → one pack file.
+"""`lantern pack build`: a source (pack.yaml folder, Carpentries lesson, GIFT/Aiken bank, IMS Common
+Cartridge or content package, as a file or folder) → one pack file, with its import report.
 
 Lessons stay Markdown in the pack (the importer renders them once); practice files (YAML,
 GIFT, Aiken) are parsed here into the normalized item format and carried in the manifest.
@@ -13,20 +14,20 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from server.errors import PackError, QuizFormatError
+from server.errors import PackError
 from server.content.packs.manifest import MANIFEST_NAME, Manifest, parse_manifest
 from server.content.packs.paths import resolve_href
 from server.content.packs.render import AssetRef, render_lesson, split_front_matter
-from server.content.packs.source import PracticeSource, read_source
-from server.content.quiz.aiken import parse_aiken
-from server.content.quiz.gift import parse_gift
-from server.content.quiz.items import validate_items
+from server.content.packs.carpentries import links_file, normalize_episode
+from server.content.packs.language_check import language_warning
+from server.content.packs.cartridge import GENERATED, is_package
+from server.content.packs.practice import PracticeReader
+from server.content.packs.report import build_report
+from server.content.packs.source import read_source
+from server.content.packs.staging import staged
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ogg", ".oga", ".opus", ".mp3",
                    ".m4a", ".mp4", ".webm", ".ogv", ".zip", ".gz"}
-IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()(<[^>]*>|[^)\s]+)")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -35,23 +36,50 @@ class BuildResult:
     path: Path
     manifest: Manifest
     warnings: list[str]
+    report: list[dict]
 
 
-def build_pack(src: Path, out: Path, **overrides) -> BuildResult:
-    """Build a pack file from a source folder; overrides: id, version, language, title."""
+def build_pack(src: Path, out: Path, strict: bool = False, **overrides) -> BuildResult:
+    """Build a pack file from a source folder or package file; overrides: id, version, language, title.
+
+    `strict` refuses a practice file with any broken question instead of leaving the question out.
+    """
     src = Path(src).resolve()
+    if src.is_file() or is_package(src):
+        with staged(src) as folder:  # packages are read from a copy the build may write into
+            return _build(folder, Path(out), strict, overrides)
+    return _build(src, Path(out), strict, overrides)
+
+
+def _build(src: Path, out: Path, strict: bool, overrides: dict) -> BuildResult:
     spec = read_source(src, overrides)
     collector = _Collector(src)
+    practice = PracticeReader(collector, spec.skills, strict=strict)
     units = []
+    carpentries = None
+    if spec.is_carpentries:
+        episodes = {path for unit in spec.units for path in unit.lessons}
+        carpentries = {"links": links_file(collector.read_optional), "episodes": episodes}
     for unit in spec.units:
-        lessons = [_lesson_entry(collector, path) for path in unit.lessons]
-        items = [item for practice in unit.practice for item in _practice_items(collector, practice)]
+        lessons = [_lesson_entry(collector, path, carpentries) for path in unit.lessons]
+        items = [item for source in unit.practice for item in practice.items(source)]
         units.append({"id": unit.id, "title": unit.title, "lessons": lessons, "items": items})
+    if not any(unit["lessons"] or unit["items"] for unit in units):
+        left_out = [w for w in spec.warnings + collector.warnings if "left out" in w][:3]
+        raise PackError("nothing in this source could become a lesson or a practice question"
+                        + (f" ({'; '.join(left_out)})" if left_out else ""), src.name)
+    warnings = spec.warnings + collector.warnings
+    odd_language = language_warning(str(spec.meta.get("language") or ""), "\n".join(collector.texts))
+    warnings += [odd_language] if odd_language else []
+    lessons = {lesson["file"].removesuffix(GENERATED): 1 for unit in units for lesson in unit["lessons"]}
+    shown = [w.replace(GENERATED + ":", ":", 1) for w in warnings]  # a generated lesson is its page's row
+    report = build_report(lessons, practice.counts, shown, spec.report)
     manifest = {**spec.meta, "skills": spec.skills, "units": units,
-                "files": [collector.file_entry(p) for p in sorted(collector.files)], "signature": None}
+                "files": [collector.file_entry(p) for p in sorted(collector.files)],
+                "import_report": report, "signature": None}
     parsed = parse_manifest(manifest)
-    _write_zip(src, Path(out), manifest, sorted(collector.files))
-    return BuildResult(Path(out), parsed, spec.warnings + collector.warnings)
+    _write_zip(collector, Path(out), manifest, sorted(collector.files))
+    return BuildResult(Path(out), parsed, warnings, report)
 
 
 class _Collector:
@@ -61,6 +89,8 @@ class _Collector:
         self.src = src
         self.files: set[str] = set()
         self.warnings: list[str] = []
+        self.generated: dict[str, bytes] = {}  # pack path → rewritten text (Carpentries episodes)
+        self.texts: list[str] = []  # a sample of the lessons' text, for the language check
 
     def locate(self, base_file: str, href: str) -> str | None:
         """The pack path of a file referenced from base_file (relative to it, else to the root)."""
@@ -92,18 +122,29 @@ class _Collector:
             self.warnings.append(f"{base_file}: {what} not found: {href}")
         return found
 
+    def read_optional(self, pack_path: str) -> str | None:
+        """A text file of the source, or None when it is not there."""
+        return self.read_text(pack_path) if self._is_inside_file(pack_path) else None
+
+    def bytes_of(self, pack_path: str) -> bytes:
+        """What the pack carries for a path: the rewritten text if the build made one, else the file."""
+        return self.generated.get(pack_path) or (self.src / pack_path).read_bytes()
+
     def file_entry(self, pack_path: str) -> dict:
-        digest, size = hashlib.sha256(), 0
-        with open(self.src / pack_path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        return {"path": pack_path, "size": size, "sha256": digest.hexdigest()}
+        data = self.bytes_of(pack_path)
+        return {"path": pack_path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def _lesson_entry(collector: _Collector, path: str) -> dict:
+def _lesson_entry(collector: _Collector, path: str, carpentries: dict | None = None) -> dict:
     front, body = split_front_matter(collector.read_text(path))
     collector.files.add(path)
+    if carpentries is not None:
+        text, notes = normalize_episode(path, front, body, carpentries["links"], carpentries["episodes"])
+        collector.warnings.extend(f"{path}: {note}" for note in notes)
+        collector.generated[path] = text.encode("utf-8")
+        front, body = split_front_matter(text)
+    if sum(map(len, collector.texts)) < 200_000:
+        collector.texts.append(body[:20_000])
 
     def resolve_asset(href: str) -> AssetRef | None:
         found = collector.locate(path, href)
@@ -143,69 +184,38 @@ def _media_entry(collector: _Collector, lesson: str, media: dict) -> dict:
     return entry
 
 
-PRACTICE_FORMATS = {".gift": "gift", ".aiken": "aiken", ".yaml": "yaml", ".yml": "yaml"}
-
-
-def _practice_items(collector: _Collector, practice: PracticeSource) -> list[dict]:
-    text = collector.read_text(practice.file)
-    fmt = practice.format or PRACTICE_FORMATS.get(Path(practice.file).suffix.lower())
-    if fmt not in ("gift", "aiken", "yaml"):
-        raise PackError("say which quiz format this file is in: format: gift, aiken or yaml", practice.file)
-    try:
-        if fmt == "gift":
-            items = parse_gift(text, path=practice.file)
-        elif fmt == "aiken":
-            items = parse_aiken(text, path=practice.file)
-        else:
-            items = validate_items(_yaml_items(text, practice.file), practice.file)
-    except QuizFormatError as err:
-        raise PackError(err.message) from None
-    for item in items:
-        if item.get("skill") is None:
-            item["skill"] = practice.skill
-        _rewrite_images(collector, practice.file, item)
-    return items
-
-
-def _yaml_items(text: str, path: str) -> list:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise PackError(f"cannot read YAML ({err})", path) from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
-        raise PackError("a practice file must have a top-level 'items:' list", path)
-    return raw["items"]
-
-
-def _rewrite_images(collector: _Collector, base: str, item: dict) -> None:
-    """Make image links in an item's texts relative to the pack root, and include the files."""
-    def fix(text):
-        if not isinstance(text, str):
-            return text
-        def swap(match):
-            href = match.group(2).strip("<>")
-            found = collector.use(base, href, "image")
-            return match.group(1) + (found or href)
-        return IMAGE_LINK.sub(swap, text)
-
-    for key in ("prompt", "solution", "feedback"):
-        item[key] = fix(item.get(key))
-    item["hints"] = [fix(h) for h in item.get("hints") or []]
-
-
-def _write_zip(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+def _write_zip(collector: _Collector, out: Path, manifest: dict, files: list[str]) -> None:
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(tmp, "w") as archive:
         _add(archive, MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         for path in files:
-            _add(archive, path, (src / path).read_bytes())
+            _add(archive, path, collector.bytes_of(path))
+    os.replace(tmp, out)
+
+
+def write_pack_archive(src: Path, out: Path, manifest: dict, files: list[str]) -> None:
+    """Write a reproducible pack zip: the manifest, then each listed file of `src` (streamed, for converted
+    channels whose files may be large)."""
+    tmp = out.with_name(out.name + ".part")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(tmp, "w") as archive:
+        _add(archive, MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+        for path in files:
+            big = (src / path).stat().st_size >= 2**31
+            with open(src / path, "rb") as source, archive.open(_info(path), "w", force_zip64=big) as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
     os.replace(tmp, out)
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    archive.writestr(_info(name), data)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
     info.compress_type = (zipfile.ZIP_STORED if Path(name).suffix.lower() in STORED_SUFFIXES
                           else zipfile.ZIP_DEFLATED)
     info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
+    return info

@@ -1,44 +1,48 @@
 """WebVTT caption files: the cues a lesson video or audio ships with, and a readable transcript.
 
-Parsing follows the WebVTT parser as mozilla/vtt.js implements it, whose test expectations are
-our tests: a `WEBVTT` signature (after an optional BOM) alone or followed by a space or tab; a
-header running to the first blank line; blocks separated by blank lines; NOTE blocks skipped;
-an optional cue identifier line; cue timings `mm:ss.ttt` or `h:mm:ss.ttt` (vtt.js reads a first
-field over 59 as hours, so `120:00.000` is 120 hours); cue settings parsed past and ignored; a
-line containing `-->` inside cue text starting the next cue. Cue text keeps its line breaks,
-loses its tags (`<v Speaker>`, `<b>`, `<c.x>`, `<ruby>`, timestamps) and has character
-references decoded (`&amp;`, `&lt;`, `&gt;`, `&lrm;`, `&rlm;`, `&nbsp;`, and the other HTML ones
-ending in `;`, as the current spec does).
+Parsing follows the WebVTT parser algorithm of the W3C spec (the one the web-platform-tests check):
+NUL becomes U+FFFD and CR/CRLF become LF; the file starts (after an optional BOM) with `WEBVTT`
+followed by nothing, a space, a tab or a line break, whatever else is on that line; the header ends
+at the first blank line or just before a line holding `-->`; each block is collected as the spec
+says (a line with `-->` as the first or second line of a block is the timing line, the line above
+it the identifier; a later `-->` line starts the next block). Timings allow `-->` without spaces
+and WebVTT whitespace only (space, tab, form feed: not vertical tab); a timestamp is `mm:ss.ttt`
+or `h…h:mm:ss.ttt` with exactly two-digit minutes and seconds (at most 59) and three fraction
+digits, and a first field that is not two digits is hours. A block whose timings are invalid is
+dropped. Cue settings are read past and ignored. Cue text keeps its line breaks, loses its tags
+(`<v Speaker>`, `<b>`, `<c.x>`, `<ruby>`, timestamps) and has character references decoded.
 
 Decisions:
-- Players skip a cue whose timing line is malformed; so do we. Timestamps follow the spec's digit
-  rules: exactly three fraction digits, minutes and seconds at most 59 (vtt.js does not check the
-  59s; browsers do), so `00:02:20.50` and `00:02:60.000` make their cue malformed.
-- Two authoring mistakes that would silently lose caption text raise CaptionError instead (with
-  the line number): a cue timing line inside the header (no blank line after `WEBVTT`), and a
-  cue with no text followed by a block of text that belongs to no cue (a blank line between a
-  cue's timings and its text). Other text outside cues (metadata after a blank line, an extra
-  paragraph after a cue's text, STYLE and REGION blocks) is skipped, as vtt.js and players do.
+- The only error is a file that is not WebVTT (its signature); the spec gives it no cues.
+  Everything the parser drops is returned as a warning with its line (`read_webvtt`): a cue with
+  invalid timings, and text that belongs to no cue after a cue with no text (usually a blank line
+  between a cue's timing line and its text). The build lists them; the track stays.
+- Where mozilla/vtt.js and the spec disagree (a three-digit first field read as minutes, a timing
+  line right after the header), the spec wins; tests/test_captions.py lists each case.
 """
 import html.entities
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterator
 
 from server.errors import CaptionError
 
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
-SIGNATURE = re.compile(r"WEBVTT(?:[ \t].*)?", re.DOTALL)
 NOTE = re.compile(r"NOTE(?:[ \t]|$)")
 NOT_A_CUE = re.compile(r"(?:STYLE|REGION)(?:[ \t]|$)")
-TIMESTAMP = re.compile(r"([0-9]{1,9}):([0-9]{2})(:[0-9]{2})?\.([0-9]{3})")
-TIMESTAMP_TAIL = re.compile(r"[^\sa-zA-Z-]*")  # vtt.js drops whatever is glued to a timestamp
-LOOKS_TIMED = re.compile(r"\s*[0-9]+:[0-9]")
+TIMESTAMP = re.compile(r"([0-9]+):([0-9]{2})(?![0-9])(:[0-9]{2}(?![0-9]))?\.([0-9]{3})(?![0-9])")
+WHITESPACE = " \t\f"  # WebVTT whitespace within a line: space, tab, form feed (not vertical tab)
 ARROW = "-->"
 TAG = re.compile(r"<[^>]*>?")
 START_TAG = re.compile(r"<([^.\s/0-9>]+)(\.[^\s\\>]+)?([^>\\]+)?\\?>?$")
 REFERENCE = re.compile(r"&(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});")
+
+
+@dataclass(frozen=True)
+class CaptionTrack:
+    """A parsed file: its cues in file order, and what was left out, each with its line."""
+
+    cues: list
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,24 @@ class Cue:
 
 
 def parse_webvtt(text: str) -> list[Cue]:
-    """The cues of a WebVTT file in file order; CaptionError (with a line number) if it is not WebVTT."""
-    lines = LINE_BREAK.split(text.removeprefix("\ufeff").replace("\0", "\ufffd"))
-    _check_signature(lines[0])
-    cues: list[Cue] = []
-    after_empty_cue = False
-    for first_line, block in _blocks(lines, _header_end(lines)):
-        if NOTE.match(block[0]):
+    """The cues of a WebVTT file in file order; CaptionError (line 1) if it is not a WebVTT file."""
+    return read_webvtt(text).cues
+
+
+def read_webvtt(text: str) -> CaptionTrack:
+    """A WebVTT file read by the spec's parser: its cues, and a warning for each block left out."""
+    text = text.replace("\0", "\ufffd").replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
+    _check_signature(text)
+    lines = text.split("\n")
+    track = CaptionTrack([], [])
+    at = _skip_header(lines, 1)
+    while at < len(lines):
+        if not lines[at]:
+            at += 1
             continue
-        found, is_stray = _block_cues(block)
-        if is_stray and after_empty_cue:
-            raise CaptionError(f"line {first_line}: this text belongs to no cue (is there a blank "
-                               "line between a cue's timing line and its text?)")
-        cues.extend(found)
-        after_empty_cue = bool(found) and not found[-1].text.strip()
-    return cues
+        first, at, timed, texts = _collect_block(lines, at)
+        _add_block(track, first, timed, texts)
+    return track
 
 
 def transcript_from_cues(cues: list[Cue]) -> list[tuple[str | None, str]]:
@@ -95,90 +102,85 @@ def format_timestamp(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _check_signature(first: str) -> None:
-    if not first.strip():
-        raise CaptionError("line 1: the caption file is empty or starts with a blank line, "
-                           "but a WebVTT file must start with WEBVTT")
-    if not SIGNATURE.fullmatch(first):
+def _check_signature(text: str) -> None:
+    """The spec's step 3: "WEBVTT", then the end of the file, a space, a tab or a line break."""
+    if not text.strip():
+        raise CaptionError("line 1: the caption file is empty, but a WebVTT file must start with WEBVTT")
+    if not text.startswith("WEBVTT") or len(text) > 6 and text[6] not in " \t\n":
+        first = text.split("\n", 1)[0]
         raise CaptionError(f"line 1: this is not a WebVTT caption file (it must start with WEBVTT, "
                            f"not {first[:40]!r})")
 
 
-def _header_end(lines: list[str]) -> int:
-    """Index of the first line after the header, which ends at the first blank line."""
-    at = 1
+def _skip_header(lines: list[str], at: int) -> int:
+    """The index after the header: it ends at a blank line, or just before a line holding "-->"."""
     while at < len(lines) and lines[at]:
-        if _parse_timings(lines[at]) is not None:
-            raise CaptionError(f"line {at + 1}: a blank line must separate the WEBVTT header "
-                               "from the first cue")
+        if ARROW in lines[at]:
+            return at
         at += 1
     return at
 
 
-def _blocks(lines: list[str], at: int) -> Iterator[tuple[int, list[str]]]:
-    """(1-based line number, lines) for each run of non-blank lines from index `at`."""
+def _collect_block(lines: list[str], at: int) -> tuple[int, int, tuple | bool | None, list[str]]:
+    """The spec's "collect a WebVTT block" from a non-blank line: (first line number, next index,
+    timings (None: no "-->" line; False: invalid ones), the cue's text lines or the block's lines)."""
+    first, count, seen_arrow, timed, buffer, previous = at + 1, 0, False, None, [], at
     while at < len(lines):
-        end = at
-        while end < len(lines) and lines[end]:
-            end += 1
-        if end > at:
-            yield at + 1, lines[at:end]
-        at = end + 1
+        line, count, at = lines[at], count + 1, at + 1
+        if ARROW in line:
+            if not (count == 1 or count == 2 and not seen_arrow):
+                return first, previous, timed, buffer  # a second timing line starts the next block
+            seen_arrow, previous = True, at
+            timed = _parse_timings(line) or False
+            if timed:
+                buffer = []
+        elif not line:
+            break
+        else:
+            buffer.append(line)
+            previous = at
+    return first, at, timed, buffer
 
 
-def _block_cues(block: list[str]) -> tuple[list[Cue], bool]:
-    """The cues of one block (usually one), and whether the block is text belonging to no cue."""
-    cues, at = [], 0
-    while at < len(block):
-        ident = ""
-        if ARROW not in block[at]:  # only a block's first line can be an identifier
-            ident, at = block[at], at + 1
-        timing = block[at] if at < len(block) else ""
-        times = _parse_timings(timing)
-        if times is None:  # a malformed cue is skipped, as players do
-            return cues, bool(ident) and not _is_attempted_cue(ident, timing)
-        end = at + 1
-        while end < len(block) and ARROW not in block[end]:
-            end += 1
-        text, voice = _plain_text("\n".join(block[at + 1:end]))
-        cues.append(Cue(times[0], times[1], text, voice))
-        at = end
-    return cues, False
-
-
-def _is_attempted_cue(ident: str, timing: str) -> bool:
-    return bool(NOT_A_CUE.match(ident) or LOOKS_TIMED.match(ident) or LOOKS_TIMED.match(timing)
-                or ARROW in timing)
+def _add_block(track: CaptionTrack, first: int, timed, texts: list[str]) -> None:
+    if timed:
+        text, voice = _plain_text("\n".join(texts))
+        track.cues.append(Cue(timed[0], timed[1], text, voice))
+    elif timed is False:
+        track.warnings.append(f"line {first}: the cue timings are not valid WebVTT; cue left out")
+    elif track.cues and not track.cues[-1].text and not NOT_A_CUE.match(texts[0]) and not NOTE.match(texts[0]):
+        track.warnings.append(f"line {first}: this text belongs to no cue (is there a blank line between "
+                              "a cue's timing line and its text?); left out")
 
 
 def _parse_timings(line: str) -> tuple[float, float] | None:
-    start = _take_timestamp(line.lstrip())
+    """The spec's "collect WebVTT cue timings and settings" (settings are ignored)."""
+    start = _take_timestamp(line.lstrip(WHITESPACE))
     if start is None:
         return None
-    rest = start[1].lstrip()
+    rest = start[1].lstrip(WHITESPACE)
     if not rest.startswith(ARROW):
         return None
-    end = _take_timestamp(rest[len(ARROW):].lstrip())
-    return None if end is None else (start[0], end[0])  # cue settings are ignored
+    end = _take_timestamp(rest[len(ARROW):].lstrip(WHITESPACE))
+    return None if end is None else (start[0], end[0])
 
 
 def _take_timestamp(text: str) -> tuple[float, str] | None:
-    """(seconds, the text after it) for a timestamp at the start of text."""
+    """The spec's "collect a WebVTT timestamp": (seconds, the text after it), or None."""
     found = TIMESTAMP.match(text)
     if not found:
         return None
     first, second, third, millis = found.groups()
-    if third:
-        hours, minutes, seconds = int(first), int(second), int(third[1:])
-    elif int(first) > 59:  # vtt.js: "120:00.000" is hours and minutes
-        hours, minutes, seconds = int(first), int(second), 0
-    else:
+    if len(first) != 2 or int(first) > 59:  # then the first field is hours, and all three are needed
+        if third is None:
+            return None
+    if third is None:
         hours, minutes, seconds = 0, int(first), int(second)
+    else:
+        hours, minutes, seconds = int(first), int(second), int(third[1:])
     if minutes > 59 or seconds > 59:
         return None
-    rest = text[found.end():]
-    rest = rest[TIMESTAMP_TAIL.match(rest).end():]
-    return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000, rest
+    return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000, text[found.end():]
 
 
 def _plain_text(cue_text: str) -> tuple[str, str | None]:

@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from peewee import chunked
+
+from server.content import generation
 from server.content.blobs import BlobStore
 from server.db import database
 from server.errors import NotFound, PackError
 from server.models import Blob, Item, Lesson, PackFile, PackVersion, Skill, Unit
+from server.content.packs.archive import DEFAULT_LIMITS, Limits
 from server.content.packs.manifest import Manifest, version_key
 from server.content.search import LessonDoc, SearchIndex
 from server.storage import ensure_free_space
@@ -66,7 +70,8 @@ class ImportResult:
                 f"{self.item_count} practice items.")
 
 
-def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info) -> ImportResult:
+def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info,
+                limits: Limits = DEFAULT_LIMITS) -> ImportResult:
     """Verify and install a pack file or folder; PackError (nothing changed) on any problem."""
 
     ensure_free_space(library.data_dir, library.min_free_bytes)
@@ -74,7 +79,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
     staging.mkdir(parents=True)
     try:
         progress(f"Checking {Path(source).name}")
-        opened = open_pack(Path(source), staging)
+        opened = open_pack(Path(source), staging, limits)
         manifest = opened.manifest
         active = active_version(manifest.id)
         if active and active.version == manifest.version:
@@ -87,6 +92,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
         prepared = prepare_pack(opened, library.store)
         progress("Switching to the new version")
         _switch(manifest, prepared, opened.size_bytes)
+        generation.bump()  # every worker's lesson pages and pack lists are now out of date
         library.index.replace_pack(manifest.id, _docs(manifest, prepared))
         status = "upgraded" if active else "installed"
         return _result(manifest, status, active.version if active else None, prepared.warnings)
@@ -132,19 +138,25 @@ def _insert_contents(version: PackVersion, manifest: Manifest, prepared: Prepare
     Skill.insert_many([dict(pack_version=version, skill_id=s.id, title=s.title,
                             prerequisites=list(s.prerequisites), mastery=s.mastery, position=n)
                        for n, s in enumerate(manifest.skills)]).execute() if manifest.skills else None
-    for n, lesson in enumerate(prepared.lessons):
-        Lesson.create(pack_version=version, unit=units[lesson.unit_id], lesson_id=lesson.lesson_id,
-                      title=lesson.title, summary=lesson.summary, position=n, minutes=lesson.minutes,
-                      skills=lesson.skills, media=lesson.media, html=lesson.html,
-                      headings=lesson.headings)
-    for n, (unit_id, item) in enumerate(prepared.items):
-        Item.create(pack_version=version, unit=units[unit_id], item_id=item["id"],
-                    skill_id=item.get("skill"), kind=item["kind"], position=n,
-                    difficulty=float(item.get("difficulty") or 0.0), data=item)
-    for entry in manifest.files:
-        PackFile.create(pack_version=version, path=entry.path, sha256=entry.sha256, size=entry.size)
+    # Rows go in batches: a converted Kolibri channel has tens of thousands of them (one INSERT each
+    # was most of the switch's time).
+    _insert_batched(Lesson, (dict(pack_version=version, unit=units[lesson.unit_id], lesson_id=lesson.lesson_id,
+                                  title=lesson.title, summary=lesson.summary, position=n, minutes=lesson.minutes,
+                                  skills=lesson.skills, media=lesson.media, html=lesson.html,
+                                  headings=lesson.headings) for n, lesson in enumerate(prepared.lessons)))
+    _insert_batched(Item, (dict(pack_version=version, unit=units[unit_id], item_id=item["id"],
+                                skill_id=item.get("skill"), kind=item["kind"], position=n,
+                                difficulty=float(item.get("difficulty") or 0.0), data=item)
+                           for n, (unit_id, item) in enumerate(prepared.items)))
+    _insert_batched(PackFile, (dict(pack_version=version, path=entry.path, sha256=entry.sha256, size=entry.size)
+                               for entry in manifest.files))
     for digest, (size, media_type) in prepared.blobs.items():
         Blob.insert(sha256=digest, size=size, media_type=media_type).on_conflict_ignore().execute()
+
+
+def _insert_batched(model, rows, size: int = 200) -> None:
+    for batch in chunked(rows, size):
+        model.insert_many(batch).execute()
 
 
 def _retire_old_versions(pack_id: str, keep: int) -> None:
@@ -168,6 +180,7 @@ def remove_pack(pack_id: str, library: Library) -> int:
     with database.atomic():
         for version in versions:
             version.delete_instance(recursive=True)
+    generation.bump()
     library.index.remove_pack(pack_id)
     return len(versions)
 

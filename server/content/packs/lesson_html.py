@@ -17,6 +17,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from server.content.packs.markdown_ext import split_heading_attributes
+from server.content.packs.raw_html import resolve_raw_images
 
 SECTION_KINDS = frozenset({"challenge", "callout", "discussion", "keypoints", "objectives", "questions",
                            "prereq", "checklist", "testimonial"})
@@ -148,6 +149,11 @@ def shape_lesson(state: StateCore) -> None:
             token.attrSet("scope", "col")
         elif token.type == "inline":
             _resolve_resources(token.children or [], context)
+            for child in token.children or []:
+                if child.type == "html_inline":
+                    child.content = resolve_raw_images(child.content, context, img_tag, context.labels["missing"])
+        elif token.type == "html_block":
+            token.content = resolve_raw_images(token.content, context, img_tag, context.labels["missing"])
     _mark_figures(tokens)
     _close_heading_gaps(tokens, context)
     state.tokens = tokens
@@ -371,7 +377,8 @@ def _render_code(self, tokens, idx, options, env) -> str:
     return pre + "\n"
 
 
-def _img_tag(asset, alt: str) -> str:
+def img_tag(asset, alt: str) -> str:
+    """The `<img>` of a packed image: its phone-sized variants, size, lazy loading."""
     attributes = [("src", asset.url), ("alt", alt), ("loading", "lazy"), ("decoding", "async")]
     attributes += [(name, str(value)) for name in ("width", "height")
                    if isinstance(value := getattr(asset, name, None), int) and value > 0]
@@ -401,7 +408,7 @@ def _render_image(self, tokens, idx, options, env) -> str:
         kind = meta["show"]
         label = meta["alt"] or _labels(env)[kind]
         return f"{_media_open(kind, meta['asset'], label)}{escapeHtml(label)}</a></{kind}>"
-    img = _img_tag(meta["asset"], meta["alt"])
+    img = img_tag(meta["asset"], meta["alt"])
     if meta.get("figure"):
         caption = self.renderInline(tokens[idx].children or [], options, env)
         return f"<figure>{img}<figcaption>{caption}</figcaption></figure>\n"

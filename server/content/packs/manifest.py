@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from server.errors import PackError, QuizFormatError
 from server.content.packs.archive import safe_pack_path
+from server.content.packs.report import check_report
 from server.content.quiz.items import validate_items
 
 FORMAT_VERSION = 1
@@ -21,6 +22,8 @@ LOCAL_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})(?:[-+][0-9A-Za-z.-]{1,40})?\Z")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+MAX_SKILLS = 10_000  # a converted Kolibri channel has a skill per exercise (Khan's have thousands)
+MEDIA_KINDS = ("audio", "video", "document", "app")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
 
@@ -41,7 +44,7 @@ class SkillEntry:
 
 @dataclass(frozen=True)
 class MediaEntry:
-    kind: str  # audio | video
+    kind: str  # audio | video | document (a download) | app (an HTML5 app's entry page, under apps/)
     file: str
     title: str
     poster: str | None
@@ -82,6 +85,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     signature: dict | None
     raw: dict = field(repr=False, compare=False)
+    report: tuple[dict, ...] = field(default=(), repr=False, compare=False)  # see report.py
 
     @property
     def lessons(self) -> list[LessonEntry]:
@@ -136,7 +140,7 @@ def parse_manifest(raw: object) -> Manifest:
         licence=_text(raw, "licence", 100), authors=_strings(raw, "authors", 50, 200),
         description=_text(raw, "description", 2000, required=False),
         subjects=_strings(raw, "subjects", 20, 100), skills=skills, units=units,
-        files=files, signature=signature, raw=raw,
+        files=files, signature=signature, raw=raw, report=check_report(raw.get("import_report")),
     )
 
 
@@ -185,7 +189,7 @@ def _files(value) -> tuple[FileEntry, ...]:
 
 
 def _skills(value) -> tuple[SkillEntry, ...]:
-    _require(isinstance(value, list) and len(value) <= 2000, "skills must be a list")
+    _require(isinstance(value, list) and len(value) <= MAX_SKILLS, f"skills must be a list of at most {MAX_SKILLS}")
     skills = []
     for n, entry in enumerate(value):
         _require(isinstance(entry, dict), f"skills[{n}] must be an object")
@@ -261,8 +265,12 @@ def _units(value, known_files: set[str], skill_ids: set[str]) -> tuple[UnitEntry
         units.append(UnitEntry(unit_id, _text(entry, "title", 200, where=where), lessons, items))
     unit_ids = [u.id for u in units]
     _require(len(unit_ids) == len(set(unit_ids)), "two units share an id")
-    all_items = [item["id"] for u in units for item in u.items]
-    _require(len(all_items) == len(set(all_items)), "two practice items share an id")
+    seen: dict[str, str] = {}
+    for unit in units:
+        for item in unit.items:
+            _require(item["id"] not in seen, f"two practice items share the id {item['id']!r} "
+                     f"(in units {seen.get(item['id'])!r} and {unit.id!r})")
+            seen[item["id"]] = unit.id
     return tuple(units)
 
 
@@ -294,9 +302,11 @@ def _lesson(entry, where: str, known_files: set[str], skill_ids: set[str]) -> Le
 def _media(entry, where: str, known_files: set[str]) -> MediaEntry:
     _require(isinstance(entry, dict), f"{where[:-1]} must be an object")
     kind = entry.get("kind")
-    _require(kind in ("audio", "video"), f"{where}kind must be 'audio' or 'video'")
+    _require(kind in MEDIA_KINDS, f"{where}kind must be one of {', '.join(MEDIA_KINDS)}")
     path = _text(entry, "file", 255, where=where)
     _require(path in known_files, f"{where}file {path!r} is not in the pack's file list")
+    _require((kind == "app") == path.startswith("apps/"),
+             f"{where}file: an app's entry page must be under apps/, and only an app's")
     poster = entry.get("poster")
     _require(poster is None or poster in known_files, f"{where}poster is not in the pack's file list")
     captions = []

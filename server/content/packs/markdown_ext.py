@@ -139,6 +139,9 @@ def _drop_quote_marker(line: str, depth: int) -> str:
 
 # --- fenced divs (pandoc / Workbench) ------------------------------------------------------------
 
+_TOP_HEADING = re.compile(r"#{1,2}\s")
+
+
 def _line_text(state: StateBlock, line: int) -> str:
     return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
 
@@ -173,8 +176,12 @@ def _fenced_div(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 
 def _find_div_close(state: StateBlock, start: int, end: int) -> tuple[int, bool]:
-    """The line closing the div opened at `start` (counting nested divs, skipping code fences)."""
-    depth, fence = 1, ""
+    """The line closing the div opened at `start` (counting nested divs, skipping code fences).
+
+    A div never closed (a malformed callout) ends where its next sibling would start, a div opened
+    with as many colons or a `#`/`##` heading, so it takes only its own block, not the rest of the page.
+    """
+    depth, fence, own, fallback = 1, "", len(_line_text(state, start)) - len(_line_text(state, start).lstrip(":")), None
     for line in range(start + 1, end):
         if state.sCount[line] < state.blkIndent and not state.isEmpty(line):
             return line, False  # the parent block (a list item, say) ended first
@@ -187,10 +194,16 @@ def _find_div_close(state: StateBlock, start: int, end: int) -> tuple[int, bool]
         elif fence_match:
             fence = fence_match.group(2)
         elif state.sCount[line] - state.blkIndent < 4 and text.startswith(":::"):
-            depth += 1 if _DIV_OPEN.match(text) else -1 if _DIV_CLOSE.match(text) else 0
+            opens = bool(_DIV_OPEN.match(text))
+            if opens and depth == 1 and fallback is None and len(text) - len(text.lstrip(":")) >= own:
+                fallback = line
+            depth += 1 if opens else -1 if _DIV_CLOSE.match(text) else 0
             if depth == 0:
                 return line, True
-    return end, False
+        elif depth == 1 and fallback is None and _TOP_HEADING.match(text) and any(
+                not state.isEmpty(n) for n in range(start + 1, line)):  # not the box's own title
+            fallback = line
+    return (fallback if fallback is not None else end), False
 
 
 def _div_kind(spec: str) -> str:

@@ -9,13 +9,13 @@ from pathlib import PurePosixPath
 
 from server.content.blobs import BlobStore, media_type_for
 from server.errors import CaptionError, PackError
-from server.content.packs.captions import parse_webvtt, transcript_from_cues
+from server.content.packs.captions import read_webvtt, transcript_from_cues
 from server.content.packs.images import is_raster, prepare_image
 from server.content.packs.paths import fragment_of, resolve_href
 from markupsafe import escape
 
 from server.content.packs.render import (AssetRef, render_inline_markdown, render_lesson, sanitize_html,
-                                 split_front_matter)
+                                         sanitize_item_html, split_front_matter, visible_text)
 from server.content.packs.verify import OpenedPack
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,27 @@ def _prepare_lesson(opened, unit_id, lesson, assets, by_file, prepared) -> Prepa
                           [list(h) for h in rendered.headings])
 
 
+def app_url(pack_id: str, path: str) -> str:
+    """The URL of a file of an HTML5 app (served only by the sandboxed app route)."""
+    return f"/apps/{pack_id}/{path.removeprefix('apps/')}"
+
+
 def _prepare_media(opened, media, assets, prepared) -> dict:
+    if media.kind in ("document", "app"):
+        url = app_url(opened.manifest.id, media.file) if media.kind == "app" else assets[media.file].url
+        return {"kind": media.kind, "title": media.title, "url": url, "type": media_type_for(media.file),
+                "size": opened.files[media.file].size, "poster": None, "captions": [], "transcript": []}
     tracks, transcript = [], []
     for track in media.captions:
         try:
-            cues = parse_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
+            parsed = read_webvtt(opened.files[track["file"]].location.read_text("utf-8-sig"))
         except (CaptionError, UnicodeDecodeError) as err:
             prepared.warnings.append(f"{track['file']}: caption track left out ({err})")
+            continue
+        prepared.warnings.extend(f"{track['file']}: {w}" for w in parsed.warnings)
+        cues = parsed.cues
+        if not cues:  # a WebVTT file with no cues: nothing a player could show
+            prepared.warnings.append(f"{track['file']}: caption track left out (it has no cues)")
             continue
         tracks.append({**track, "url": assets[track["file"]].url})
         if not transcript:
@@ -139,7 +153,7 @@ def format_item_text(text: str | None, fmt: str, resolve_asset=lambda href: None
     if fmt == "markdown":
         return render_lesson(text, resolve_asset=resolve_asset).html
     if fmt in ("html", "moodle"):
-        return sanitize_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text)
+        return sanitize_item_html(text.replace("\n", "<br>\n") if fmt == "moodle" else text, resolve_asset)
     return str(escape(text)).replace("\n", "<br>\n")
 
 
@@ -158,9 +172,19 @@ def _prepare_item(item: dict, assets: dict[str, AssetRef]) -> dict:
     data["hints_html"] = [html(h) for h in item.get("hints", [])]
     data["solution_html"] = html(item.get("solution"))
     data["feedback_html"] = html(item.get("feedback"))
-    for answer in data.get("answers", []):
+    for n, answer in enumerate(data.get("answers", []), start=1):
         if "text" in answer:
-            answer["text_html"] = inline(str(answer["text"]))
+            answer["text_html"] = _shown_option(inline(str(answer["text"])), item["id"], n)
         if answer.get("feedback"):
             answer["feedback_html"] = inline(answer["feedback"])
     return data
+
+
+def _shown_option(html: str, item_id: str, n: int) -> str:
+    """An answer option's sanitized HTML; one that sanitizes to nothing cannot be shown, so it is refused.
+
+    Decisions: the page shows only this sanitized HTML, never the pack's text; an option whose text was all
+    markup (`<meta …>`, `<textarea>`) would be an empty choice, so the import stops and names the item."""
+    if visible_text(html) or "<img" in html:
+        return html
+    raise PackError(f"item '{item_id}': answer {n} shows nothing once unsafe markup is removed")

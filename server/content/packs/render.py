@@ -23,7 +23,8 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from server.errors import PackError
-from server.content.packs.lesson_html import RESERVED_IDS, LessonContext, labels_for, lesson_html_plugin
+from server.content.packs.lesson_html import RESERVED_IDS, LessonContext, img_tag, labels_for, lesson_html_plugin
+from server.content.packs.raw_html import resolve_raw_images
 from server.content.packs.markdown_ext import lesson_syntax_plugin, preprocess_source
 
 
@@ -56,6 +57,10 @@ ALLOWED_TAGS = frozenset({
     "br", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "details",
     "summary", "section", "aside", "span", "div", "audio", "video", "source", "track", "abbr", "mark",
     "small", "cite", "q", "time",
+}) | frozenset({  # MathML (TeX is turned into it at import; see content/kolibri/tex.py)
+    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "semantics",
 })
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "lang", "dir", "title"},
@@ -73,9 +78,19 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "pre": {"tabindex"},
     "div": {"tabindex"},
+    "math": {"display", "alttext"},
+    "mo": {"stretchy", "fence", "separator", "form", "largeop", "movablelimits", "accent", "symmetric"},
+    "mi": {"mathvariant"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathvariant"},
+    "mfrac": {"linethickness"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "menclose": {"notation"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing"},
+    "mtd": {"columnalign", "columnspan", "rowspan"},
 }
 # Tags whose content goes too (the rest lose only the tag): never shown, or unsafe to show as text.
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "embed", "svg", "math",
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "embed", "svg",
                                   "textarea", "select", "noscript", "title", "xmp", "noembed", "noframes"})
 _OUR_CLASS = re.compile(r"box|box-[a-z]+|language-[\w+#.-]+|missing-image|code-(?:output|error|warning)"
                         r"|table-scroll|footnotes|footnotes-(?:sep|list)|footnote-(?:ref|item|backref)")
@@ -138,6 +153,12 @@ def render_inline_markdown(text: str) -> str:
 def sanitize_html(html: str) -> str:
     """Clean an HTML fragment with Lantern's one allowlist: no scripts, styles, handlers or remote loads."""
     return _A_TAG.sub(_drop_rel_without_href, _cleaner().clean(html))
+
+
+def sanitize_item_html(html: str, resolve_asset: Callable[[str], AssetRef | None]) -> str:
+    """An HTML item text (QTI, GIFT [html]) cleaned, its local `<img>` served like a lesson's images."""
+    context = LessonContext(resolve_asset=resolve_asset, resolve_link=lambda href: None, labels=labels_for(None))
+    return sanitize_html(resolve_raw_images(html, context, img_tag, context.labels["missing"]))
 
 
 def _drop_rel_without_href(tag: re.Match) -> str:

@@ -4,46 +4,30 @@ Both become one `SourceSpec`: pack metadata, skills, and units listing lesson fi
 practice files (paths relative to the source folder). `server.content.packs.build` does the rest.
 """
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from server.errors import PackError
-
-
-@dataclass
-class PracticeSource:
-    file: str
-    skill: str | None = None
-    format: str | None = None  # yaml | gift | aiken; by default from the file's suffix
-
-
-@dataclass
-class UnitSource:
-    id: str
-    title: str
-    lessons: list[str]
-    practice: list[PracticeSource] = field(default_factory=list)
-
-
-@dataclass
-class SourceSpec:
-    meta: dict  # format, id, version, title, language, licence, authors, description, subjects
-    skills: list[dict]
-    units: list[UnitSource]
-    warnings: list[str] = field(default_factory=list)
+from server.content.packs.bank import quiz_bank_files, read_quiz_bank
+from server.content.packs.cartridge import is_package, read_package
+from server.content.packs.spec import PracticeSource, SourceSpec, UnitSource
 
 
 def read_source(src: Path, overrides: dict) -> SourceSpec:
-    """Read a source folder (pack.yaml or Carpentries layout), applying CLI overrides."""
+    """Read a source folder (pack.yaml, IMS package, Carpentries, quiz bank), applying CLI overrides."""
     if (src / "pack.yaml").is_file():
         spec = _read_pack_yaml(src)
+    elif is_package(src):
+        spec = read_package(src)
     elif _carpentries_episodes(src):
         spec = _read_carpentries(src)
+    elif quiz_bank_files(src):
+        spec = read_quiz_bank(src)
     else:
-        raise PackError("no pack.yaml here, and it does not look like a Carpentries lesson "
-                        "(no config.yaml with episodes, no _episodes/ folder)", str(src))
+        raise PackError("no pack.yaml here, no imsmanifest.xml (Common Cartridge, content package), it does "
+                        "not look like a Carpentries lesson (no config.yaml with episodes, no _episodes/ "
+                        "folder), and it holds no GIFT or Aiken files", src.name)
     spec.meta.update({k: v for k, v in overrides.items() if v})
     return spec
 
@@ -95,16 +79,18 @@ def _read_carpentries(src: Path) -> SourceSpec:
             episodes.append(path)
         else:
             warnings.append(f"config.yaml lists {path}, which is missing; skipped")
-    title = str(config.get("title") or _index_title(src) or src.name)
+    jekyll = _load_yaml(src / "_config.yml") if (src / "_config.yml").is_file() else {}
+    jekyll = jekyll if isinstance(jekyll, dict) else {}
+    title = str(config.get("title") or jekyll.get("title") or _index_title(src) or src.name)
     meta = {
         "format": 1, "id": _slug(src.name), "version": "1.0.0", "title": title,
-        "language": str(config.get("lang") or "en"),
+        "language": str(config.get("lang") or jekyll.get("lang") or "en"),
         "licence": "CC-BY-4.0" if "CC" in str(config.get("license", "CC-BY")) else str(config.get("license")),
         "authors": ["The Carpentries"] if config.get("carpentry") or "Carpentries" in title else [],
         "description": "", "subjects": ["computing"],
     }
     unit = UnitSource("episodes", title, episodes)
-    return SourceSpec(meta, [], [unit], warnings)
+    return SourceSpec(meta, [], [unit], warnings, is_carpentries=True)
 
 
 def _index_title(src: Path) -> str | None:

@@ -12,7 +12,7 @@ raised at the first bad line (listing the others), so a file with any bad questi
 import re
 
 from server.errors import QuizFormatError
-from server.content.quiz.items import items_from_drafts
+from server.content.quiz.items import Reading, question_label, raise_problems, read_drafts
 
 OPTION = re.compile(r"([A-Z])[.)][ \t]+(\S.*)")
 OPTION_WITHOUT_TEXT = re.compile(r"[A-Z][.)](\S.*)?")
@@ -29,6 +29,14 @@ class _Problem(Exception):
 
 def parse_aiken(text: str, path: str | None = None) -> list[dict]:
     """Items from an Aiken quiz file; raises QuizFormatError at the first bad line (and lists the rest)."""
+    reading = read_aiken(text, path)
+    if reading.problems:
+        raise_problems(reading.problems, path)
+    return reading.items
+
+
+def read_aiken(text: str, path: str | None = None) -> Reading:
+    """An Aiken file read leniently: the good items, and every bad question with its line and name."""
     if not isinstance(text, str):
         raise QuizFormatError("an Aiken file must be text", path=path)
     if len(text) > MAX_FILE_CHARS:
@@ -44,16 +52,21 @@ def parse_aiken(text: str, path: str | None = None) -> list[dict]:
         if not line:
             continue
         if question and question["options"] and not (ANSWER.match(line) or OPTION_MARK.match(line)):
-            problems.append((question["line"], f"question has no 'ANSWER:' line (found more text on line {number})"))
+            problems.append((question["line"], f"question has no 'ANSWER:' line (found more text on line {number})",
+                             _label(question)))
             question = None
         try:
             question = _read_line(question, number, line, drafts)
         except _Problem as problem:
-            problems.append((problem.line, problem.message))
+            problems.append((problem.line, problem.message, _label(question) if question else ""))
             question, skipping = None, problem.skip
     if question:
-        problems.append((question["line"], "question has no 'ANSWER:' line (the file ends first)"))
-    return items_from_drafts(drafts, problems, path)
+        problems.append((question["line"], "question has no 'ANSWER:' line (the file ends first)", _label(question)))
+    return read_drafts(drafts, problems)
+
+
+def _label(question: dict) -> str:
+    return question_label({"prompt": " ".join(question["stem"])})
 
 
 def _read_line(question: dict | None, number: int, line: str, drafts: list) -> dict | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from server.errors import QuizFormatError
 from server.content.quiz.gift_answers import parse_answers
 from server.content.quiz.gift_text import GiftSyntaxError, find_unescaped, finish_text, plain_text, split_format, unescaped
-from server.content.quiz.items import BLANK, items_from_drafts
+from server.content.quiz.items import BLANK, Reading, question_label, raise_problems, read_drafts
 
 ID_TOKEN = re.compile(r"\[id:((?:\\\]|[^\]\x00-\x1f])+)\]")
 TAG_TOKEN = re.compile(r"\[tag:((?:\\\]|[^\]\x00-\x1f])+)\]")
@@ -42,25 +42,56 @@ class Block:
 
 def parse_gift(text: str, path: str | None = None) -> list[dict]:
     """Items from a GIFT quiz file; raises QuizFormatError at the first bad line (and lists the rest)."""
+    reading = read_gift(text, path)
+    if reading.problems:
+        raise_problems(reading.problems, path)
+    return reading.items
+
+
+def read_gift(text: str, path: str | None = None) -> Reading:
+    """A GIFT file read leniently: the good items, and every bad question with its line and name."""
     if not isinstance(text, str):
         raise QuizFormatError("a GIFT file must be text", path=path)
     if len(text) > MAX_FILE_CHARS:
         raise QuizFormatError(f"file is too large (at most {MAX_FILE_CHARS:,} characters)", path=path)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    drafts, problems, category = [], [], None
+    drafts, problems, category, unclosed = [], [], None, False
     for block in blocks(text):
+        if unclosed and _continues_answers(block):
+            # The rest of a question whose answers a blank line cut: it went out with its start.
+            unclosed = "}" not in unescaped_chars(block.text)
+            continue
+        unclosed = False
         try:
             if block.text.lstrip().startswith(CATEGORY):
                 category = _category(block)
                 continue
             draft, wanted_id = _question(block)
         except GiftSyntaxError as err:
-            problems.append((err.line, err.message))
+            problems.append((err.line, err.message, _block_label(block)))
+            unclosed = err.message.startswith("missing closing '}'")
             continue
         if category:
             draft["tags"].append(f"category:{category}")
         drafts.append((block.numbers[0], draft, wanted_id))
-    return items_from_drafts(drafts, problems, path)
+    return read_drafts(drafts, problems)
+
+
+def unescaped_chars(text: str) -> str:
+    """The braces of a text that no backslash escapes, in order."""
+    return "".join(text[i] for i in unescaped(text, "{}"))
+
+
+def _continues_answers(block: Block) -> bool:
+    """Whether a block reads as the tail of an answer block: no '{' before its first '}'."""
+    braces = unescaped_chars(block.text)
+    return not braces.startswith("{") and not block.text.lstrip().startswith(("::", CATEGORY))
+
+
+def _block_label(block: Block) -> str:
+    """A broken question's name for a warning: its ::title::, else the start of its text."""
+    title = re.match(r"\s*::(.*?)::", block.text, re.S)
+    return question_label({"title": plain_text(title.group(1)) if title else None, "prompt": block.text})
 
 
 def blocks(text: str) -> Iterator[Block]:

@@ -39,6 +39,12 @@ class Grade:
     is_correct: bool
     feedback: list[str]
     correct_answer_text: str
+    parts: tuple[int, int] | None = None  # partly right: (right, out of), for multiple and matching
+
+    @property
+    def is_partial(self) -> bool:
+        """Some credit but not all: the page says "2 of 3 right", not "Not quite"."""
+        return 0 < self.score < 0.999
 
 
 def grade(item: dict, response: Mapping) -> Grade:
@@ -54,7 +60,20 @@ def grade(item: dict, response: Mapping) -> Grade:
     # General feedback (item["feedback"]) is not part of the grade: like Moodle, the page shows it
     # once the question is finished (right, or after the second miss), with the worked solution.
     feedback = [text for text in chosen_feedback if text]
-    return Grade(score, score >= 0.999, feedback, correct_answer_text(item))
+    parts = _parts(item, response) if 0 < score < 0.999 and style in ("multiple", "matching") else None
+    return Grade(score, score >= 0.999, feedback, correct_answer_text(item), parts)
+
+
+def _parts(item: dict, response: Mapping) -> tuple[int, int]:
+    """(right, out of) for a partly right answer: right options chosen, or pairs matched."""
+    if item["kind"] == "matching":
+        asked = [pair for pair in item["pairs"] if pair["left"]]
+        return round(_matching(item, response)[0] * len(asked)), len(asked)
+    raw = response.get("answer")
+    raw = [raw] if isinstance(raw, str) else raw
+    chosen = {_index(value, len(item["answers"])) for value in raw} - {None}
+    right = [i for i, answer in enumerate(item["answers"]) if answer["weight"] > 0]
+    return len(chosen & set(right)), len(right)
 
 
 def choices_for_display(item: dict) -> list[str]:

@@ -33,6 +33,7 @@ validates, and reports every problem with its line, so bad input changes nothing
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from server.errors import QuizFormatError
 
@@ -109,27 +110,60 @@ def assign_ids(explicit: list[str], titles: list[str | None]) -> tuple[list[str]
     return ids, problems
 
 
-def items_from_drafts(drafts: list[tuple[int, dict, str]], problems: list[tuple[int, str]],
+@dataclass(frozen=True)
+class Reading:
+    """A quiz file read leniently: the good items, and each bad question as (line, problem, label)."""
+
+    items: list[dict]
+    problems: list[tuple[int, str, str]]
+    explicit_ids: frozenset[str] = frozenset()
+
+
+def items_from_drafts(drafts: list[tuple[int, dict, str]], problems: list[tuple],
                       path: str | None) -> list[dict]:
     """Importers' last step for (line, draft, explicit id) triples: ids, validation, all problems raised."""
+    reading = read_drafts(drafts, problems)
+    if reading.problems:
+        raise_problems(reading.problems, path)
+    return reading.items
+
+
+def read_drafts(drafts: list[tuple[int, dict, str]], problems: list[tuple]) -> Reading:
+    """Ids and validation for (line, draft, explicit id) triples, keeping every problem instead of raising.
+
+    Decisions: ids are given over all drafts before any is dropped, so a broken question never shifts the
+    ids of the good ones (progress is keyed by them).
+    """
     ids, id_problems = assign_ids([d[2] for d in drafts], [d[1].get("title") for d in drafts])
-    problems = list(problems) + [(drafts[i][0], problem) for i, problem in id_problems]
-    items = []
-    for (line, draft, _), item_id in zip(drafts, ids):
+    problems = list(problems) + [(drafts[i][0], problem, question_label(drafts[i][1]))
+                                 for i, problem in id_problems]
+    dropped = {i for i, _ in id_problems}
+    items, explicit = [], set()
+    for index, ((line, draft, wanted), item_id) in enumerate(zip(drafts, ids)):
+        if index in dropped:
+            continue
         try:
             items.append(validate_item({**draft, "id": item_id}, f"line {line}"))
         except QuizFormatError as err:
-            problems.append((line, err.reason))
-    if problems:
-        raise_problems(problems, path)
-    return items
+            problems.append((line, err.reason, question_label(draft)))
+            continue
+        if wanted:
+            explicit.add(item_id)
+    return Reading(items, sorted(problems, key=lambda p: p[0]), frozenset(explicit))
 
 
-def raise_problems(problems: list[tuple[int, str]], path: str | None) -> None:
+def question_label(draft: dict) -> str:
+    """A short name for a question in a message: its title, else the start of its text."""
+    text = draft.get("title") or re.sub(r"<[^>]*>", "", str(draft.get("prompt") or ""))
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57].rstrip() + "…"
+
+
+def raise_problems(problems: list[tuple], path: str | None) -> None:
     """Raise one QuizFormatError at the first problem's line that also lists the others."""
     problems = sorted(problems, key=lambda p: p[0])
-    line, message = problems[0]
-    others = [f"line {n}: {text}" for n, text in problems[1:11]]
+    line, message = problems[0][:2]
+    others = [f"line {p[0]}: {p[1]}" for p in problems[1:11]]
     if len(problems) > 11:
         others.append(f"and {len(problems) - 11} more")
     if others:
