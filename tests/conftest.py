@@ -45,10 +45,15 @@ def corpus() -> Path:
 
 
 @pytest.fixture
-def config(tmp_path):
-    """A config for a fresh data folder with a real SQLite file."""
+def config(tmp_path, request):
+    """A config for a fresh data folder with a real SQLite file.
+
+    For a test that uses `demo_app`, the folder starts as a copy of the demo data made once per session
+    (school set up, bundled packs imported): copying it takes milliseconds, importing the packs seconds."""
     from server.config import load_config
 
+    if "demo_app" in request.fixturenames:
+        shutil.copytree(request.getfixturevalue("demo_data"), tmp_path / "data")
     return load_config(tmp_path / "data")
 
 
@@ -63,13 +68,14 @@ def fresh_app(config):
 
 
 @pytest.fixture
-def app(fresh_app):
+def app(fresh_app, request):
     """The real app on a fresh data folder, with its school set up (no people, no packs)."""
     from server.db import database
     from server.people.school import create_school
 
-    with database.connection_context():
-        create_school("Test School", "en")
+    if "demo_app" not in request.fixturenames:  # the demo data's copy has its school already
+        with database.connection_context():
+            create_school("Test School", "en")
     return fresh_app
 
 
@@ -98,13 +104,31 @@ def built_packs(tmp_path_factory) -> dict[str, Path]:
     return {src.name: build_pack(src, out / f"{src.name}.lantern").path for src in bundled_sources()}
 
 
-@pytest.fixture
-def demo_app(app, library, built_packs):
-    """An app with every bundled pack imported."""
-    from server.content.packs.install import import_pack
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory, built_packs) -> Path:
+    """A data folder made once per session exactly as `app` and then `demo_app` made it for each test:
+    the school set up and every bundled pack imported. Tests get a copy (see `config`), never this one."""
+    from server import create_app
+    from server.config import load_config
+    from server.content.packs.install import Library, import_pack
+    from server.db import database
+    from server.people.school import create_school
 
-    for path in built_packs.values():
-        import_pack(path, library, progress=lambda _: None)
+    folder = tmp_path_factory.mktemp("demo-data") / "data"
+    config = load_config(folder)
+    create_app(config)
+    with database.connection_context():
+        create_school("Test School", "en")
+        library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
+        for path in built_packs.values():
+            import_pack(path, library, progress=lambda _: None)
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # one self-contained file to copy
+    return folder
+
+
+@pytest.fixture
+def demo_app(app, library):
+    """An app with every bundled pack imported (on a copy of `demo_data`)."""
     return app
 
 

@@ -1,4 +1,4 @@
-"""Migration 1: Every table of the first release (content, school, learning).
+"""Migration 1: Every table of the first release (content, school, learning). Long because it is data.
 
 Frozen DDL: what peewee 4.5.3 generated from the models of the time. Never edit it;
 change the schema with a new migration (see server/migrations/__init__.py)."""
