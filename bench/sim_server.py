@@ -104,6 +104,8 @@ class ServerPolicy:
                 skill_id = suggestion.url[len(prefix):].split("/")[0]
                 if review and st["states"].get(skill_id) == "mastered":
                     continue  # after full mastery: reviews and refreshes, not optional extra practice
+                if suggestion.kind == "keep_fresh":
+                    continue  # while learning, the learner prefers the next new skill to keep-fresh practice
                 return skill_id
         remaining = [sid for sid, state in st["states"].items() if state not in MASTERED_STATES + ("locked",)
                      and sid in self._practised]
