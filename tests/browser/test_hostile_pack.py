@@ -50,9 +50,14 @@ CHECK_DOM = r"""(() => {
   }
   const content = 'article, .prompt, .choices span, .feedback, .notice, .box, .hits, main > div[lang]';
   const controls = 'input, button, select, textarea, form, option, fieldset, output, keygen, isindex, ' +
-                   'iframe, object, embed, link, style, script, svg, math';
-  for (const box of document.querySelectorAll(content))
+                   'iframe, object, embed, link, style, script, svg';
+  const MATHML = 'http://www.w3.org/1998/Math/MathML';
+  for (const box of document.querySelectorAll(content)) {
     for (const el of box.querySelectorAll(controls)) problems.push('control in content: ' + describe(el));
+    // MathML is allowed (TeX becomes MathML), but only MathML: HTML inside <math> is namespace confusion.
+    for (const el of box.querySelectorAll('math *'))
+      if (el.namespaceURI !== MATHML) problems.push('HTML inside math: ' + describe(el));
+  }
   for (const form of document.forms) {
     if (!form.getAttribute('action') || !form.getAttribute('action').startsWith('/'))
       problems.push('form posting elsewhere: ' + describe(form));

@@ -51,17 +51,18 @@ class RenderedLesson:
     assets: list[str]  # hrefs (as written, relative to the lesson) of referenced files that resolved
 
 
+MATHML_TAGS = frozenset({  # MathML (TeX is turned into it at import; see content/kolibri/tex.py)
+    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
+    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "semantics",
+})
 ALLOWED_TAGS = frozenset({
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "a", "img", "ul", "ol", "li", "dl", "dt", "dd", "strong", "em",
     "b", "i", "u", "s", "del", "ins", "sub", "sup", "code", "pre", "kbd", "samp", "var", "blockquote", "hr",
     "br", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "details",
     "summary", "section", "aside", "span", "div", "audio", "video", "source", "track", "abbr", "mark",
     "small", "cite", "q", "time",
-}) | frozenset({  # MathML (TeX is turned into it at import; see content/kolibri/tex.py)
-    "math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle", "merror",
-    "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
-    "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mtd", "semantics",
-})
+}) | MATHML_TAGS
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "lang", "dir", "title"},
     "a": {"href"},
@@ -151,8 +152,21 @@ def render_inline_markdown(text: str) -> str:
 
 
 def sanitize_html(html: str) -> str:
-    """Clean an HTML fragment with Lantern's one allowlist: no scripts, styles, handlers or remote loads."""
-    return _A_TAG.sub(_drop_rel_without_href, _cleaner().clean(html))
+    """Clean an HTML fragment with Lantern's one allowlist: no scripts, styles, handlers or remote loads.
+
+    Inside `<math>` only MathML is kept: an HTML element there (a table in an `mtext`, say) is how namespace
+    confusion tricks a browser into reading markup differently from the sanitizer."""
+    cleaned = _A_TAG.sub(_drop_rel_without_href, _cleaner().clean(html))
+    return _MATH.sub(lambda m: _math_cleaner().clean(m.group(0)), cleaned) if "<math" in cleaned else cleaned
+
+
+_MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.S)
+
+
+def _math_cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(tags=MATHML_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
+                       attributes={k: v for k, v in ALLOWED_ATTRIBUTES.items() if k in MATHML_TAGS or k == "*"},
+                       attribute_filter=_filter_attribute, url_schemes=set(), strip_comments=True)
 
 
 def sanitize_item_html(html: str, resolve_asset: Callable[[str], AssetRef | None]) -> str:
