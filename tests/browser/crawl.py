@@ -189,7 +189,9 @@ def _pages_behind_forms(visitor: Visitor, page: Page, seen: set) -> list[Page]:
             second_form = next(f for f in parse(again.html).forms if dict(f.fields).get("attempt"))
             found.append(visitor.submit(again, second_form))
     finish = next((f for f in forms if f.action.endswith("/finish")), None)
-    if finish and 'rel="next"' not in page.html and "reflection" not in seen:
+    # The bundled fractions pack's last lesson: imported fixture packs may have no unit reflection to reach.
+    if finish and "/packs/fractions/lessons/" in page.url and 'rel="next"' not in page.html \
+            and "reflection" not in seen:
         seen.add("reflection")
         found.append(visitor.submit(page, finish))
     for extra in found:

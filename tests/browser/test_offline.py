@@ -56,10 +56,11 @@ class Network:
 
 
 def open_a_pack_under_the_worker(page, live_server) -> None:
-    """Sign in as amina, wait until the service worker controls the tab, open the first pack's page."""
+    """Sign in as amina, wait until the service worker controls the tab, open the fractions pack's page (the
+    crawl's server also holds imported packs, some with no practice)."""
     sign_in(page, live_server, "amina", "1234")
     assert page.evaluate(CONTROLLED, timeout=20)  # enhance.js registered the worker; it took the tab
-    page.click("ul.cards a[href^='/packs/']:not([href*='/lessons/'])", navigates=True)
+    page.click("ul.cards a[href='/packs/fractions']", navigates=True)
 
 
 def events_with_id(live_data, event_id: str) -> int:
@@ -126,7 +127,7 @@ def test_a_lesson_stays_readable_and_an_offline_answer_is_sent_once(chromium, li
         assert status == "opaqueredirect"  # the server's 303 to the result page
         assert events_with_id(live_data, attempt) == 1
         page.goto(f"{question_url}/result/{attempt}")
-        assert heading(page) in ("✔ Right!", "✘ Not quite")
+        assert heading(page).startswith(("✔", "✘", "◐"))  # right, not quite, or partly right
     finally:
         page.close()
 
@@ -208,7 +209,7 @@ def test_an_answer_sent_online_through_the_worker_shows_its_result(chromium, liv
         attempt = attempt_of(fill_in_an_answer(page))
         page.click(f"{ANSWER_FORM} button[type=submit]", navigates=True)
         assert page.url().endswith(f"/result/{attempt}")
-        assert heading(page) in ("✔ Right!", "✘ Not quite")
+        assert heading(page).startswith(("✔", "✘", "◐"))  # right, not quite, or partly right
         assert events_with_id(live_data, attempt) == 1
     finally:
         page.close()
