@@ -81,7 +81,8 @@ def lynx_dump(lynx: str, url: str | None = None, html: str | None = None) -> str
     """What lynx shows for a page: by address, or for HTML given on standard input."""
     command = [lynx, "-dump", "-nolist", "-width=100", "-display_charset=utf-8", "-assume_charset=utf-8"]
     command += [url] if url else ["-stdin", "-force_html"]
-    run = subprocess.run(command, input=html or "", capture_output=True, text=True, timeout=60)
+    run = subprocess.run(command, input=html or "", capture_output=True, text=True, encoding="utf-8",
+                         errors="replace", timeout=60)  # lynx may cut a multi-byte character at a line end
     assert run.returncode == 0, run.stderr
     return " ".join(run.stdout.split())
 
