@@ -174,7 +174,8 @@ def test_changing_the_language_forgets_the_cached_lessons(chromium, live_server)
         page.goto(live_server + "/language?lang=fr&next=/static/offline.html")
         assert page.evaluate("caches.keys().then(k => !k.some(n => n.startsWith('pages-')))", timeout=10)
     finally:
-        page.close()
+        page.goto(live_server + "/language?lang=en&next=/static/offline.html")  # the choice is saved in her
+        page.close()  # profile: give the other tests on this server their English learner back
 
 
 def test_the_offline_pages_are_accessible(chromium, live_server, axe_source):
