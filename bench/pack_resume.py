@@ -85,7 +85,7 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
             body = protocol.encode({"type": "catalogue-request", "school_id": school_id})
             reply = transport.post("/sync/v1/catalogue", body, _signed_headers(key, device, "/sync/v1/catalogue", body))
             entry = wanted(_reply_message(reply, "catalogue")["packs"])[0]
-
+            size = int(entry["size"])  # the hub signs what it offers: its archive, not the file we gave it
             def headers_for(path):
                 return _signed_headers(key, device, path, b"", method="GET")
 
