@@ -34,6 +34,9 @@ def _anchored_patterns(path: Path):
         call = node.value if isinstance(node, ast.Assign) else None
         if (isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "compile" and call.args
                 and isinstance(call.args[0], ast.Constant) and str(call.args[0].value).startswith("^")):
+            flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+            if "re.M" in flags or "MULTILINE" in flags:
+                continue  # a pattern per line: there `$` is what is meant
             yield node.lineno, call.args[0].value
 
 

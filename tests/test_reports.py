@@ -343,19 +343,19 @@ def test_plan_makes_usernames_and_pins_and_notes_same_names():
 
 
 @pytest.mark.parametrize("text, row, message", [
-    ("name,username,pin,class\nAmina,amina,1234,Class 5\nAmina B,amina,2345,Class 5\n", 3, "already used by row 2"),
-    ("name,username,pin,class\nAmina,taken,1234,Class 5\n", 2, "already used by an account already on this server"),
+    ("name,username,pin,class\nAmina,amina,4827,Class 5\nAmina B,amina,5913,Class 5\n", 3, "already used by row 2"),
+    ("name,username,pin,class\nAmina,taken,4827,Class 5\n", 2, "already used by an account already on this server"),
     ("name,pin,class\nAmina,12,Class 5\n", 2, "4 to 12 digits (a spreadsheet may have dropped a leading 0)"),
     ("name,pin,class\nAmina,12ab,Class 5\n", 2, "The PIN must be 4 to 12 digits."),
-    ("name,pin,class\n=HYPERLINK(\"x\"),1234,Class 5\n", 2, "starts with “=”, which spreadsheets treat as a formula"),
-    ("name,pin,class\n@SUM(1),1234,Class 5\n", 2, "formula"),
-    ("name,pin,class\nAmina,1234,Class 9\n", 2, "no class called “Class 9” (classes: Class 5, Class 6)"),
-    ("name,pin\nAmina,1234\n", 2, "No class is given"),
-    ("name,pin,class,role\nAmina,1234,Class 5,teacher\n", 2, "learner or coach"),
+    ("name,pin,class\n=HYPERLINK(\"x\"),4827,Class 5\n", 2, "starts with “=”, which spreadsheets treat as a formula"),
+    ("name,pin,class\n@SUM(1),4827,Class 5\n", 2, "formula"),
+    ("name,pin,class\nAmina,4827,Class 9\n", 2, "no class called “Class 9” (classes: Class 5, Class 6)"),
+    ("name,pin\nAmina,4827\n", 2, "No class is given"),
+    ("name,pin,class,role\nAmina,4827,Class 5,teacher\n", 2, "learner or coach"),
     ("name,pin,class,role\nMr Otieno,short,Class 5,coach\n", 2, "password of at least 8 characters"),
     ("name,username,class\nAmina,Amina Said,Class 5\n", 2, "must be 2-64 lowercase letters"),
-    (",1234,Class 5\nx,y,z\n", 1, "first row must name the columns"),
-    ("name,pin,class\n,1234,Class 5\n", 2, "The name is empty"),
+    (",4827,Class 5\nx,y,z\n", 1, "first row must name the columns"),
+    ("name,pin,class\n,4827,Class 5\n", 2, "The name is empty"),
     ("name,pin,class\n", 2, "no rows of people"),
 ])
 def test_plan_reports_each_bad_row(text, row, message):
@@ -366,7 +366,7 @@ def test_plan_reports_each_bad_row(text, row, message):
 
 
 def test_plan_lists_every_problem_of_a_row_and_every_bad_row():
-    plan = _plan("name,pin,class,extra\n=x,1,Nowhere,?\nAmina,1234,Class 5,\n\nJuma,99,,\n", default=None)
+    plan = _plan("name,pin,class,extra\n=x,1,Nowhere,?\nAmina,4827,Class 5,\n\nJuma,99,,\n", default=None)
     errors = [(m.row, m.text) for m in plan.messages if m.is_error]
     assert [row for row, _ in errors] == [2, 5]
     assert "formula" in errors[0][1] and "4 to 12 digits" in errors[0][1] and "no class called" in errors[0][1]
@@ -374,7 +374,7 @@ def test_plan_lists_every_problem_of_a_row_and_every_bad_row():
 
 
 def test_plan_uses_the_default_class_and_coach_rows():
-    plan = _plan("name,pin,role\nAmina,1234,\nMr Otieno,long-password,coach\n", default="Class 6")
+    plan = _plan("name,pin,role\nAmina,4827,\nMr Otieno,long-password,coach\n", default="Class 6")
     assert [(p.name, p.role, p.class_name, p.secret_made_up) for p in plan.accounts] == [
         ("Amina", "learner", "Class 6", False), ("Mr Otieno", "coach", None, False)]
 

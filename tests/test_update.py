@@ -81,7 +81,10 @@ def test_update_from_the_previous_release_keeps_everything(kit, tmp_path):
     assert lines[0].startswith("1/5") and any(line.startswith("3/5") for line in lines)
     assert "up to date" in report.migrations
     for table, rows in before.items():
-        assert set(rows) <= set(_rows(data / "lantern.db", table)), table  # nothing lost
+        after = _rows(data / "lantern.db", table)
+        if table == "skill_state":  # recomputed from the event log by the new learner model (migration 7):
+            rows, after = {r[:5] for r in rows}, {r[:5] for r in after}  # the same learners, skills and counts
+        assert set(rows) <= set(after), table  # nothing lost
     assert _rows(report.database_copy, "event") == before["event"]  # the copy is the data as it was
     assert not list((data / "backups").glob("trial-*"))
     # The new install runs offline and sees the updated data.

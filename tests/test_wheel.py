@@ -96,6 +96,6 @@ def test_static_files_bundled_packs_and_translations_come_with_it(wheel_server):
         assert response.status == 200 and b"{" in response.read()
     home = Visitor(base, "anonymous").fetch("/").html
     assert "Fractions" in home and "Demo school" in home
-    french = urllib.request.Request(base + "/signin", headers={"Accept-Language": "fr"})
+    french = urllib.request.Request(base + "/signin", headers={"Cookie": "lantern_lang=fr"})  # the switcher's choice
     with urllib.request.urlopen(french, timeout=10) as response:
         assert "Se connecter" in response.read().decode()

@@ -23,8 +23,8 @@ from server.errors import PackError
 from server.content.packs.archive import Limits, extract_pack
 
 LIMITS = Limits(max_files=10_000, max_file_bytes=256 * 1024**2, max_total_bytes=1024**3)
-LIBRARY_FOLDER = re.compile(r"^([A-Za-z0-9_.-]+)-(\d+)\.(\d+)$")
-LANGUAGE_FILE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\.json$")
+LIBRARY_FOLDER = re.compile(r"^([A-Za-z0-9_.-]+)-(\d+)\.(\d+)\Z")
+LANGUAGE_FILE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\.json\Z")
 SVG_DANGER = re.compile(rb"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignObject|<!ENTITY|"
                         rb"(?:xlink:)?href\s*=\s*[\"']\s*(?:https?:|//)|url\(\s*[\"']?\s*(?:https?:|//)", re.I)
 

@@ -21,9 +21,9 @@ from server.errors import PackError
 from server.content.kolibri.channel_db import ChannelDB
 
 CHUNK = 1024 * 1024
-CHANNEL_FILE = re.compile(r"^[0-9a-f]{32}\.sqlite3$")
-MD5 = re.compile(r"^[0-9a-f]{32}$")
-EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
+CHANNEL_FILE = re.compile(r"^[0-9a-f]{32}\.sqlite3\Z")
+MD5 = re.compile(r"^[0-9a-f]{32}\Z")
+EXTENSION = re.compile(r"^[a-z0-9]{1,10}\Z")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from server.content.kolibri.pack_folder import PackFolder
 from server.content.kolibri.perseus import PerseusResult, convert_item
 
 MAX_MEMBER = 2 * 1024**2
-IMAGE_NAME = re.compile(r"^images/[A-Za-z0-9_.-]{1,120}\.(?:svg|png|jpe?g|gif|webp)$")
+IMAGE_NAME = re.compile(r"^images/[A-Za-z0-9_.-]{1,120}\.(?:svg|png|jpe?g|gif|webp)\Z")
 SAFE_ID = re.compile(r"[^a-z0-9_.-]+")
 
 

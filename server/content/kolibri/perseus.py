@@ -23,8 +23,8 @@ from server.content.kolibri.tex import TexError, replace_tex
 
 WIDGET_REF = re.compile(r"\[\[\u2603 ([a-z0-9-]+ \d+)\]\]")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)\s*\)")
-GRAPHIE = re.compile(r"^web\+graphie://[^)]*/([0-9a-f]{40})$")
-LOCAL = re.compile(r"^\$\{\u2623 LOCALPATH\}/(images/[A-Za-z0-9_.-]+)$")
+GRAPHIE = re.compile(r"^web\+graphie://[^)]*/([0-9a-f]{40})\Z")
+LOCAL = re.compile(r"^\$\{\u2623 LOCALPATH\}/(images/[A-Za-z0-9_.-]+)\Z")
 ANSWER_WIDGETS = {"radio", "numeric-input", "input-number", "expression", "dropdown"}
 STATIC_WIDGETS = {"image"}
 MAX_HINTS = 5
