@@ -6,9 +6,11 @@ kept in memory keyed by the version (and its import time, since SQLite may reuse
 """
 from dataclasses import dataclass
 
+from server.learning import mastery
 from server.models import Item, PackVersion, Skill
 
 NOT_PRACTISED = ("essay", "description")  # never offered as practice questions
+UNKNOWN_ITEM = mastery.Evidence(guess=0.25, slip=0.1)  # an item the active pack version no longer has
 _CACHE_MAX = 64
 
 
@@ -33,6 +35,7 @@ class SkillFacts:
     rule: dict | None  # the pack's own minimum rule, if any
     item_count: int  # practice items (essays and descriptions excluded)
     kinds: frozenset  # the formats of those items
+    typical: mastery.Evidence = UNKNOWN_ITEM  # its middle item's evidence by guess (for "N more right answers")
 
     @property
     def weak_evidence(self) -> str:
@@ -92,6 +95,12 @@ def option_count(kind: str, data: dict) -> int:
     return 0
 
 
+def _typical(items: list[ItemFacts]) -> mastery.Evidence:
+    """The authored evidence of a skill's middle item by how easily it is guessed (middling for no items)."""
+    evidences = sorted((mastery.item_evidence(i.kind, i.options, i.difficulty) for i in items), key=lambda e: e.guess)
+    return evidences[len(evidences) // 2] if evidences else UNKNOWN_ITEM
+
+
 def _read(pack: PackVersion) -> PackFacts:
     items = {}
     for row in Item.select(Item.item_id, Item.skill_id, Item.kind, Item.difficulty, Item.data).where(
@@ -102,5 +111,5 @@ def _read(pack: PackVersion) -> PackFacts:
     for row in Skill.select().where(Skill.pack_version == pack.id).order_by(Skill.position):
         mine = [i for i in items.values() if i.skill_id == row.skill_id]
         skills.append(SkillFacts(row.skill_id, row.title, tuple(row.prerequisites or ()), row.mastery,
-                                 len(mine), frozenset(i.kind for i in mine)))
+                                 len(mine), frozenset(i.kind for i in mine), _typical(mine)))
     return PackFacts(pack.pack_id, tuple(skills), items)

@@ -87,28 +87,20 @@ def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
         refresh = tuple(titles[p] for p in missing if p in states and states[p].refresh_at)
         p_known = skill_fold.estimate_now(state, now) if state else mastery.P_START
         out.append(SkillStatus(pack.pack_id, skill.skill_id, skill.title, _state_name(state, missing, now),
-                               state.attempts if state else 0, _needed(state, skill, facts, p_known),
+                               state.attempts if state else 0, _needed(state, skill, p_known),
                                mastery.describe_rule(skill.rule), tuple(titles[p] for p in missing),
                                skill.item_count, round(p_known, 3), refresh, skill.weak_evidence,
                                missing[0] if missing else ""))
     return out
 
 
-def _needed(state: SkillState | None, skill: pack_facts.SkillFacts, facts: pack_facts.PackFacts,
-            p_known: float) -> int:
+def _needed(state: SkillState | None, skill: pack_facts.SkillFacts, p_known: float) -> int:
     """Right answers still needed for mastery, on a typical question of the skill."""
     if state and state.mastered_at:
         return 0
     right = len((state.evidence or {}).get("items") or ()) if state else 0
     rule_needed = mastery.rule_answers_needed(list(state.recent or []) if state else [], skill.rule)
-    return mastery.right_answers_needed(p_known, right, skill.item_count, _typical(skill, facts), rule_needed)
-
-
-def _typical(skill: pack_facts.SkillFacts, facts: pack_facts.PackFacts) -> mastery.Evidence:
-    """The evidence of the skill's middle question (by how easily it is guessed)."""
-    evidences = sorted((skill_fold.evidence_for(i, None, False) for i in facts.items.values()
-                        if i.skill_id == skill.skill_id), key=lambda e: e.guess)
-    return evidences[len(evidences) // 2] if evidences else skill_fold.UNKNOWN_ITEM
+    return mastery.right_answers_needed(p_known, right, skill.item_count, skill.typical, rule_needed)
 
 
 def _state_name(state: SkillState | None, missing: tuple, now) -> str:

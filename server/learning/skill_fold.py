@@ -21,11 +21,10 @@ Decisions:
 from datetime import datetime
 
 from server.learning import mastery, review
-from server.learning.pack_facts import ItemFacts, PackFacts, SkillFacts
+from server.learning.pack_facts import UNKNOWN_ITEM, ItemFacts, PackFacts, SkillFacts
 
 MODEL = "evidence-1"  # marks the mastery events this model writes (older ones have no "model")
 MISSES_TO_DOUBT = 3
-UNKNOWN_ITEM = mastery.Evidence(guess=0.25, slip=0.1)  # an item the active pack version no longer has
 RIGHT_ITEMS_KEPT = 20
 
 
