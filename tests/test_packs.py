@@ -46,6 +46,15 @@ def test_import_installs_every_lesson_and_item(library, built_packs):
     assert "<script" not in lesson.html and lesson.html.strip()
 
 
+def test_the_version_row_keeps_the_manifest_header_not_a_second_copy_of_its_rows(library, built_packs):
+    path = built_packs["fractions-en"]
+    import_pack(path, library, **QUIET)
+    manifest, stored = manifest_of(path), active_version(manifest_of(path)["id"]).manifest
+    assert {"units", "skills", "files"} & set(stored) == set()
+    assert stored == {k: v for k, v in manifest.items() if k not in ("units", "skills", "files")}
+    assert stored["id"] == manifest["id"] and "signature" in stored
+
+
 def test_reimporting_the_same_version_changes_nothing(library, built_packs):
     path = built_packs["fractions-en"]
     import_pack(path, library, **QUIET)

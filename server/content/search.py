@@ -28,6 +28,7 @@ STEMMED = ("en", "es", "fr", "pt", "de", "it", "nl", "ru", "sv", "fi", "hu", "no
 CJK = ("ja", "zh", "ko")
 MAX_QUERY = 200
 WRITE_LOCK_WAIT_SECONDS = 60.0
+WRITER_LIMIT_MB = 8
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,10 @@ class SearchIndex:
         """Replace every document of one pack with `docs`, in one commit."""
         with self._lock:
             self._changes += 1
-            # Whoosh buffers up to 128 MB of postings by default; 32 MB keeps a 10,000-lesson import (a
-            # converted Kolibri channel) within a Pi's means, at the cost of a few more merge passes.
-            writer = self._open().writer(timeout=WRITE_LOCK_WAIT_SECONDS, limitmb=32)
+            # Whoosh buffers up to 128 MB of postings by default, and its process holds about twice what it
+            # buffers: 8 MB keeps a 10,000-lesson import (a converted Kolibri channel) under 150 MB (32 MB
+            # made the index the import's peak, +43 MB), at the cost of a few more merge passes (one process).
+            writer = self._open().writer(timeout=WRITE_LOCK_WAIT_SECONDS, limitmb=WRITER_LIMIT_MB, procs=1)
             try:
                 writer.delete_by_term("pack_id", pack_id)
                 for doc in docs:

@@ -6,7 +6,7 @@ raises PackError naming the field.
 """
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from server.errors import PackError, QuizFormatError
 from server.content.packs.archive import safe_pack_path
@@ -24,6 +24,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 MAX_SKILLS = 10_000  # a converted Kolibri channel has a skill per exercise (Khan's have thousands)
 MEDIA_KINDS = ("audio", "video", "document", "app")
+BODY_KEYS = ("units", "skills", "files")
 MASTERY_RULES = {"streak": ("count",), "m_of_n": ("m", "n")}
 
 
@@ -87,6 +88,10 @@ class Manifest:
     raw: dict = field(repr=False, compare=False)
     report: tuple[dict, ...] = field(default=(), repr=False, compare=False)  # see report.py
 
+    def without_body(self) -> "Manifest":
+        """This manifest with `raw` cut to its header (see `header_of`), once the signature is checked."""
+        return replace(self, raw=header_of(self.raw))
+
     @property
     def lessons(self) -> list[LessonEntry]:
         """Every lesson in pack order."""
@@ -96,6 +101,16 @@ class Manifest:
     def item_count(self) -> int:
         """How many practice items the pack has."""
         return sum(len(unit.items) for unit in self.units)
+
+
+def header_of(raw: dict) -> dict:
+    """A manifest document without the parts parsed into rows (units, skills, files).
+
+    Decisions: a version row keeps the header (signature, import report, ...); the units, skills and file
+    list are its Unit, Lesson, Item, Skill and PackFile rows. Holding the parsed document twice (dicts and
+    dataclasses) for a 10,000-lesson pack cost tens of MB during an import, and storing it as one JSON
+    text (7 MB) was the switch's peak memory."""
+    return {key: value for key, value in raw.items() if key not in BODY_KEYS}
 
 
 def version_key(version: str) -> tuple:

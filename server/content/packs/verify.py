@@ -44,7 +44,7 @@ def open_pack(source: Path, staging: Path, limits: Limits = Limits(), trust=prov
     unlisted = sorted(set(extracted) - {entry.path for entry in manifest.files})
     if unlisted:
         raise PackError("is in the pack but not listed in its manifest", unlisted[0])
-    return OpenedPack(manifest, extracted, sum(f.size for f in extracted.values()), origin.name, origin)
+    return OpenedPack(manifest.without_body(), extracted, sum(f.size for f in extracted.values()), origin.name, origin)
 
 
 def verify_pack(source: Path, limits: Limits = Limits(), trust=provenance) -> OpenedPack:
