@@ -77,6 +77,7 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
     ensure_free_space(library.data_dir, library.min_free_bytes)
     staging = library.data_dir / "staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
+    store = library.store.deferred()  # blobs flushed together, just before the switch
     try:
         progress(f"Checking {Path(source).name}")
         opened = open_pack(Path(source), staging, limits)
@@ -89,14 +90,16 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
                             f"{manifest.version}; remove it first to go back", Path(source).name)
         ensure_free_space(library.data_dir, library.min_free_bytes, opened.size_bytes * 2)
         progress(f"Preparing {manifest.title} {manifest.version}")
-        prepared = prepare_pack(opened, library.store)
+        prepared = prepare_pack(opened, store)
         progress("Switching to the new version")
+        store.publish()  # every blob on disk under its name before the transaction that names them
         _switch(manifest, prepared, opened.size_bytes, opened.signed_by)
         generation.bump()  # every worker's lesson pages and pack lists are now out of date
         library.index.replace_pack(manifest.id, _docs(manifest, prepared))
         status = "upgraded" if active else "installed"
         return _result(manifest, status, active.version if active else None, prepared.warnings)
     finally:
+        store.discard()
         shutil.rmtree(staging, ignore_errors=True)
 
 
