@@ -149,13 +149,16 @@ def pack():
 @click.option("--language", help="Language tag, e.g. en, es, ja.")
 @click.option("--strict", is_flag=True, help="Refuse a quiz file with any broken question instead of leaving it out.")
 @click.option("--channel", help="Kolibri channel id, when the drive holds several.")
-def pack_build(src, output, pack_id, version, language, strict, channel):
+@click.option("--topic", "topics", multiple=True, metavar="ID_OR_TITLE",
+              help="Only this topic of the Kolibri channel (and what it requires); repeat for several.")
+def pack_build(src, output, pack_id, version, language, strict, channel, topics):
     """Turn a folder (pack.yaml, Carpentries lesson, GIFT/Aiken bank, Kolibri drive, H5P files) or an
     .imscc/.zip/.h5p file into a pack."""
     from server.content.packs.verify import verify_pack
 
     try:
-        lines = _build_any(src, output, channel, strict=strict, id=pack_id, version=version, language=language)
+        lines = _build_any(src, output, channel, strict=strict, topics=topics, id=pack_id, version=version,
+                           language=language)
         m = verify_pack(output).manifest
     except LanternError as err:
         _fail(err)
@@ -164,14 +167,17 @@ def pack_build(src, output, pack_id, version, language, strict, channel):
     click.echo(f"Built {output}: {m.title} {m.version} ({len(m.lessons)} lessons, {m.item_count} practice items)")
 
 
-def _build_any(src: Path, output: Path, channel: str | None, strict: bool = False, **overrides) -> list[str]:
+def _build_any(src: Path, output: Path, channel: str | None, strict: bool = False, topics: tuple[str, ...] = (),
+               **overrides) -> list[str]:
     """Build from whichever source this is; return the lines to show (warnings, what was converted)."""
     from server.content.kolibri.drive import is_kolibri_drive
 
     if src.is_dir() and is_kolibri_drive(src):
         from server.content.kolibri.importing import build_channel_pack
 
-        return build_channel_pack(src, output, channel).report()
+        return build_channel_pack(src, output, channel, topics).report()
+    if topics:
+        raise click.BadParameter("only a Kolibri drive has topics to choose", param_hint="--topic")
     from server.content.h5p.convert import build_h5p_pack, h5p_sources
 
     if h5p_sources(src) and not (src / "pack.yaml").exists():
@@ -298,7 +304,9 @@ def pack_trust_remove(data_dir, key_id):
 @_data_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--channel", help="Kolibri channel id, when the drive holds several.")
-def pack_import(data_dir, path, channel):
+@click.option("--topic", "topics", multiple=True, metavar="ID_OR_TITLE",
+              help="Only this topic of the Kolibri channel (and what it requires); repeat for several.")
+def pack_import(data_dir, path, channel, topics):
     """Install a pack file or folder, a channel from a Kolibri drive, or .h5p files (e.g. from a USB stick)."""
     from server.content.h5p.convert import h5p_sources, import_h5p
     from server.content.kolibri.drive import is_kolibri_drive
@@ -309,7 +317,9 @@ def pack_import(data_dir, path, channel):
     library = Library(config["DATA_DIR"], config["MIN_FREE_BYTES"])
     try:
         if path.is_dir() and is_kolibri_drive(path):
-            result, _ = import_channel(path, library, channel, progress=click.echo)
+            result, _ = import_channel(path, library, channel, progress=click.echo, topics=topics)
+        elif topics:
+            raise click.BadParameter("only a Kolibri drive has topics to choose", param_hint="--topic")
         elif h5p_sources(path) and not (path / "manifest.json").exists():
             result, _ = import_h5p(path, library, progress=click.echo)
         else:

@@ -24,6 +24,7 @@ from server.content.kolibri.channel_db import ChannelDB, Node
 from server.content.kolibri.drive import ChannelOnDrive
 from server.content.kolibri.exercises import convert_exercise, mastery_rule
 from server.content.kolibri.pack_folder import PackFolder
+from server.content.kolibri.selection import Selection, select_topics
 
 CONTENT_KINDS = {"video", "audio", "document", "html5", "exercise"}
 
@@ -63,32 +64,36 @@ def work_folder(data_dir: Path, channel: ChannelOnDrive) -> Path:
     return Path(data_dir) / "convert" / f"{channel.id}-{channel.version}"
 
 
-def convert_channel(channel: ChannelOnDrive, work: Path, reserve_bytes: int = 0) -> Conversion:
-    """Write a pack folder for a channel into `work`; PackError (work removed) on bad input."""
+def convert_channel(channel: ChannelOnDrive, work: Path, reserve_bytes: int = 0,
+                    topics: tuple[str, ...] = ()) -> Conversion:
+    """Write a pack folder for a channel (or only the `topics` named, by id or title) into `work`;
+    PackError (work removed) on bad input."""
     try:
         with ChannelDB(channel.database) as db:
             work.parent.mkdir(parents=True, exist_ok=True)
             # the work copy, the importer's staging copy and the blob store: about three times the files
             ensure_free_space(work.parent, reserve_bytes, 3 * db.total_file_bytes())
-            return _convert(db, channel, PackFolder(work, channel.root))
+            return _convert(db, channel, PackFolder(work, channel.root), tuple(topics))
     except PackError:
         shutil.rmtree(work, ignore_errors=True)
         raise
 
 
-def _convert(db: ChannelDB, channel: ChannelOnDrive, folder: PackFolder) -> Conversion:
+def _convert(db: ChannelDB, channel: ChannelOnDrive, folder: PackFolder, topics: tuple[str, ...]) -> Conversion:
     conversion = Conversion(folder.root, f"kolibri-{channel.id}")
     all_nodes = list(db.iter_nodes())
-    files, assessments = db.files_by_node(), db.assessments()
-    for node in all_nodes:
-        node.files = files.pop(node.id, [])
-        node.assessment = assessments.get(node.id, ([], None))
     by_parent: dict[str | None, list[Node]] = {}
     for node in all_nodes:
         by_parent.setdefault(node.parent_id, []).append(node)
     root = next((n for n in all_nodes if n.id == db.meta.root_id), None) or (by_parent.get(None) or [None])[0]
     if root is None:
         raise PackError("the channel has no content", channel.database.name)
+    selection = select_topics(topics, root, by_parent, db.prerequisites(), channel.database.name)
+    if selection is not None:
+        all_nodes = [n for n in all_nodes if n.id in selection.node_ids]
+        by_parent = {p: [n for n in kids if n.id in selection.node_ids] for p, kids in by_parent.items()}
+        conversion.warnings.insert(0, selection.describe())
+    _attach_files(db, all_nodes)
     language = _language(root, all_nodes)
     units, skills = [], {}
     for topic, path in _topics(root, by_parent):
@@ -99,8 +104,24 @@ def _convert(db: ChannelDB, channel: ChannelOnDrive, folder: PackFolder) -> Conv
         raise PackError("nothing in this channel is on the drive, so there is nothing to import: "
                         + "; ".join(conversion.missing[:5]), channel.database.name)
     manifest = _manifest(db, channel, root, all_nodes, language, units, _with_prerequisites(db, skills, conversion))
-    folder.write_manifest(manifest)
+    folder.write_manifest(_chosen(manifest, selection))
     return conversion
+
+
+def _attach_files(db: ChannelDB, all_nodes: list[Node]) -> None:
+    files, assessments = db.files_by_node(), db.assessments()
+    for node in all_nodes:
+        node.files = files.pop(node.id, [])
+        node.assessment = assessments.get(node.id, ([], None))
+
+
+def _chosen(manifest: dict, selection: Selection | None) -> dict:
+    """A partial conversion's manifest: the topics in its title, the choice in its version (see selection)."""
+    if selection is None:
+        return manifest
+    titles = ", ".join(t.title for t in selection.topics)
+    return {**manifest, "title": f"{manifest['title']}: {titles}"[:200],
+            "version": f"{manifest['version']}+{selection.version_tag}"}
 
 
 def _topics(root: Node, by_parent: dict) -> list[tuple[Node, list[str]]]:

@@ -24,12 +24,14 @@ CONVERTED_LIMITS = Limits(max_files=250_000, max_total_bytes=64 * 1024**3)
 
 
 def import_channel(path: Path, library: Library, channel_id: str | None = None,
-                   progress: Callable[[str], None] = log.info) -> tuple[ImportResult, Conversion]:
-    """Convert a channel from a Kolibri drive and install it as a pack (nothing changes on failure)."""
+                   progress: Callable[[str], None] = log.info,
+                   topics: tuple[str, ...] = ()) -> tuple[ImportResult, Conversion]:
+    """Convert a channel from a Kolibri drive (or only some of its topics, by id or title) and install it as
+    a pack (nothing changes on failure)."""
     channel = choose_channel(path, channel_id)
     work = work_folder(library.data_dir, channel)
     progress(f"Converting the Kolibri channel {channel.name} ({channel.node_count} nodes)")
-    conversion = convert_channel(channel, work, library.min_free_bytes)
+    conversion = convert_channel(channel, work, library.min_free_bytes, topics)
     for line in conversion.report():
         progress(line)
     try:
@@ -39,11 +41,12 @@ def import_channel(path: Path, library: Library, channel_id: str | None = None,
     return result, conversion
 
 
-def build_channel_pack(path: Path, out: Path, channel_id: str | None = None) -> Conversion:
-    """Convert a channel from a Kolibri drive into one pack file at `out`."""
+def build_channel_pack(path: Path, out: Path, channel_id: str | None = None,
+                       topics: tuple[str, ...] = ()) -> Conversion:
+    """Convert a channel from a Kolibri drive (or only some of its topics) into one pack file at `out`."""
     channel = choose_channel(path, channel_id)
     work = Path(out).with_name(Path(out).name + ".work")
-    conversion = convert_channel(channel, work)
+    conversion = convert_channel(channel, work, topics=topics)
     try:
         manifest = json.loads((work / MANIFEST_NAME).read_text("utf-8"))
         write_pack_archive(work, Path(out), manifest, [f["path"] for f in manifest["files"]])
