@@ -109,3 +109,29 @@ def test_topics_are_refused_for_a_pack_that_is_not_a_kolibri_drive(built_packs, 
     done = subprocess.run([LANTERN, "pack", "import", str(built_packs["fractions-en"]), "--topic", "Algebra",
                            "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "only a Kolibri drive has topics to choose" in done.stderr
+
+
+def test_the_usb_page_offers_the_top_topics_and_imports_the_ticked_ones(drive, tmp_path, demo_app, browser_for):
+    import re
+    import shutil
+    import time
+
+    root = tmp_path / "media"
+    shutil.copytree(drive, root / "usb0" / "KOLIBRI_DATA")
+    demo_app.config["USB_ROOTS"] = [str(root)]
+    admin = browser_for("admin")
+    html = admin.get("/admin/usb").get_data(as_text=True)
+    offered = re.findall(r'name="topic" value="([0-9a-f]{32})"> <bdi>([^<]+)</bdi>', html)
+    assert offered == [(MATHS, "Maths"), (READING, "Reading")]
+    database_path = re.search(r'name="path" value="([^"]+\.sqlite3)"', html).group(1)
+    response = admin.post("/admin/usb/import", data={"path": database_path, "topic": [READING]})
+    assert response.status_code == 303
+    for _ in range(200):
+        page = admin.get(response.headers["Location"])
+        if "Refresh" not in page.headers:
+            break
+        time.sleep(0.1)
+    text = page.get_data(as_text=True)
+    assert "Chosen topics: Reading" in text and "is ready: 1 lessons" in text
+    again = admin.get("/admin/usb").get_data(as_text=True)
+    assert "Some of its topics are installed" in again and 'name="topic"' in again, "another choice stays open"

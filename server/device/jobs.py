@@ -124,11 +124,11 @@ class JobRunner:
             finally:
                 os.close(fd)
 
-    def start_import(self, path: Path, library: Library) -> Job:
-        """Queue a pack import; return the job to watch."""
+    def start_import(self, path: Path, library: Library, topics: tuple[str, ...] = ()) -> Job:
+        """Queue a pack import (of a Kolibri channel: only `topics`, when given); return the job to watch."""
 
         def work(progress):
-            result = _import_any(path, library, progress)
+            result = _import_any(path, library, progress, topics)
             for warning in result.warnings[:20]:
                 progress(f"Note: {warning}")
             return result.summary
@@ -169,10 +169,10 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _import_any(path: Path, library: Library, progress) -> ImportResult:
+def _import_any(path: Path, library: Library, progress, topics: tuple[str, ...] = ()) -> ImportResult:
     """A pack file or folder, one channel of a Kolibri drive (named by its database file), or an .h5p file."""
     if path.suffix == ".sqlite3" and path.parent.name == "databases":
-        return import_channel(path.parent.parent.parent, library, path.stem, progress)[0]
+        return import_channel(path.parent.parent.parent, library, path.stem, progress, topics)[0]
     if path.suffix.lower() == ".h5p":
         return import_h5p(path, library, progress)[0]
     return import_pack(path, library, progress=progress)

@@ -31,13 +31,15 @@ class FoundPack:
     language: str
     size_bytes: int
     origin: Provenance  # state: unsigned | trusted | untrusted | invalid (refused)
-    status: str  # new | installed | newer | older | unreadable
+    status: str  # new | installed | partial (some topics of a channel) | newer | older | unreadable
     problem: str = ""
+    topics: tuple[tuple[str, str], ...] = ()  # a Kolibri channel's top topics (id, title), to choose from
 
     @property
     def status_text(self) -> str:
         """The install status in plain words."""
         return {"new": N_("Not installed"), "installed": N_("Already installed"),
+                "partial": N_("Some of its topics are installed"),
                 "newer": N_("Newer than the installed version"), "older": N_("Older than the installed version"),
                 "unreadable": f"Cannot be used: {self.problem}"}[self.status]
 
@@ -107,13 +109,20 @@ def describe_channels(folder: Path) -> list[FoundPack]:
         return [FoundPack(folder, folder.name, "", "", "", 0, False, "unreadable", err.message)]
     found = []
     for channel in channels:
-        active = active_version(f"kolibri-{channel.id}")
-        version = f"{channel.version}.0.0"
-        status = ("new" if active is None else "installed" if active.version == version
-                  else "newer" if version_key(version) > version_key(active.version) else "older")
-        found.append(FoundPack(channel.database, f"{channel.name} (Kolibri)", f"kolibri-{channel.id}", version,
-                               "", channel.size_bytes, False, status))
+        found.append(FoundPack(channel.database, f"{channel.name} (Kolibri)", f"kolibri-{channel.id}",
+                               f"{channel.version}.0.0", "", channel.size_bytes, False,
+                               _channel_status(channel), topics=channel.topics))
     return found
+
+
+def _channel_status(channel) -> str:
+    """A channel against what is installed; a choice of its topics has the version `<v>+topics.<hash>`."""
+    active, version = active_version(f"kolibri-{channel.id}"), f"{channel.version}.0.0"
+    if active is None:
+        return "new"
+    if active.version.split("+")[0] == version:
+        return "installed" if active.version == version else "partial"
+    return "newer" if version_key(version) > version_key(active.version) else "older"
 
 
 def _manifest_bytes(path: Path) -> bytes:

@@ -78,7 +78,8 @@ def usb_import():
             or not path.exists():
         raise InvalidInput("That pack is no longer on the USB stick. Plug it in again and reload the list.")
     library = Library(current_app.config["DATA_DIR"], current_app.config["MIN_FREE_BYTES"])
-    job = current_app.extensions["lantern_jobs"].start_import(path, library)
+    topics = tuple(t for t in request.form.getlist("topic") if t)[:100]  # a Kolibri channel's, by id
+    job = current_app.extensions["lantern_jobs"].start_import(path, library, topics)
     return redirect(url_for("operate.job", job_id=job.id), 303)
 
 

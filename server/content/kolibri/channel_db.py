@@ -192,6 +192,14 @@ class ChannelDB:
             return 0
         return int(_query(self.connection, f"SELECT total({column}) FROM {table}", self.path).fetchone()[0])
 
+    def top_topics(self, limit: int = 100) -> list[tuple[str, str]]:
+        """The topics right under the channel's root, (id, title) in the channel's order."""
+        order = "lft" if "lft" in self.columns["content_contentnode"] else "rowid"
+        sql = (f"SELECT id, title FROM content_contentnode WHERE parent_id = ? AND kind = 'topic' "
+               f"ORDER BY {order} LIMIT {int(limit)}")
+        return [(str(i), str(t or i).strip() or str(i))
+                for i, t in _query(self.connection, sql, self.path, (self.meta.root_id,))]
+
     def node_count(self) -> int:
         """How many content nodes the channel has."""
         return _query(self.connection, "SELECT count(*) FROM content_contentnode", self.path).fetchone()[0]

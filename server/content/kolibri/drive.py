@@ -36,6 +36,7 @@ class ChannelOnDrive:
     root: Path  # the KOLIBRI_DATA folder (holds content/)
     node_count: int
     size_bytes: int  # every file the channel lists
+    topics: tuple[tuple[str, str], ...] = ()  # (id, title) of the topics right under the root
 
 
 def content_root(path: Path) -> Path | None:
@@ -63,7 +64,8 @@ def find_channels(path: Path) -> list[ChannelOnDrive]:
             continue
         with ChannelDB(db_path) as db:
             found.append(ChannelOnDrive(db.meta.id, db.meta.name, db.meta.version, db.meta.schema,
-                                        db_path, root, db.node_count(), db.total_file_bytes()))
+                                        db_path, root, db.node_count(), db.total_file_bytes(),
+                                        tuple(db.top_topics())))
     return sorted(found, key=lambda c: c.name.casefold())
 
 
