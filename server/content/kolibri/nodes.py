@@ -2,7 +2,8 @@
 
     video, audio  the lightest main file (low_res_video before high_res_video), VTT subtitle tracks as
                   captions (the importer makes the transcript), the thumbnail as poster (resized by the importer)
-    document      PDF or EPUB: a page with title, description, size and a download link
+    document      PDF or EPUB: a page with title, description, size and a download link (an EPUB's opening
+                  text too, see document_text)
     html5         the zip unpacked under apps/<node id>/, shown only in a sandboxed iframe (see web/apps.py)
     exercise      a page that leads to practice; the items come from `perseus` (see convert.py)
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from server.content.packs.images import ImageRejected, load_image
 
 from server.content.kolibri.channel_db import Node, NodeFile
+from server.content.kolibri.document_text import epub_text
 from server.content.kolibri.pack_folder import PackFolder
 
 VIDEO_PRESETS = ("low_res_video", "high_res_video", "video_dependency")
@@ -120,7 +122,9 @@ def document_lesson(node: Node, folder: PackFolder, warnings: list[str]) -> dict
     path = folder.add_storage(main.md5, main.extension)
     thumbnail = thumbnail_of(node, folder, warnings)
     media = [{"kind": "document", "file": path, "title": node.title[:200], "captions": []}]
-    return lesson_entry(node, lesson_page(node, folder, thumbnail=thumbnail), media)
+    opening = epub_text(folder.root / path) if main.extension == "epub" else ""
+    extra = f"**Beginning of the book**\n\n{markdown_text(opening)} …" if opening else ""
+    return lesson_entry(node, lesson_page(node, folder, extra, thumbnail=thumbnail), media)
 
 
 def app_lesson(node: Node, folder: PackFolder, warnings: list[str]) -> dict:
