@@ -91,9 +91,11 @@ def import_pack(source: Path, library: Library, progress: Callable[[str], None] 
         ensure_free_space(library.data_dir, library.min_free_bytes, opened.size_bytes * 2)
         progress(f"Preparing {manifest.title} {manifest.version}")
         prepared = prepare_pack(opened, store)
+        size, signed_by = opened.size_bytes, opened.signed_by
+        del opened  # its entry per extracted file is not needed past preparing (a large import's memory)
         progress("Switching to the new version")
         store.publish()  # every blob on disk under its name before the transaction that names them
-        _switch(manifest, prepared, opened.size_bytes, opened.signed_by)
+        _switch(manifest, prepared, size, signed_by)
         generation.bump()  # every worker's lesson pages and pack lists are now out of date
         library.index.replace_pack(manifest.id, _docs(manifest, prepared))
         status = "upgraded" if active else "installed"
