@@ -48,6 +48,7 @@ EXPECTED = {
     "admin.accounts": {"admin"}, "admin.accounts_post": {"admin"}, "admin.account": {"admin"},
     "admin.reset_pin": {"admin"}, "admin.move": {"admin"}, "admin.symbol": {"admin"}, "admin.import_form": {"admin"},
     "admin.import_post": {"admin"}, "admin.audit": {"admin"},
+    "admin.cards": {"admin"}, "admin.cards_with_new_pins": {"admin"}, "admin.class_qr": {"admin"},
     "admin.pin_length": {"admin"}, "admin.publisher_keys": {"admin"}, "admin.publisher_add": {"admin"}, "admin.publisher_remove": {"admin"},
 }
 ROLES = [None, "amina", "juma", "teacher", "admin"]  # anonymous, learner, another learner, coach, admin
