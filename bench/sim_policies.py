@@ -168,6 +168,7 @@ def run_learner(policy, graph, learner: Learner, n: int, seed: int, clock: Clock
     per_day, day = learner.params.answers_per_day, 0
     while out.answers < cap and not run.all_mastered():
         learner.forget_until(day, rng)
+        clock.day = day + START_MINUTE / 1440  # the server reads the time of day at the start of the day too
         policy.day_start(run.st)
         today = 0
         while today < per_day and out.answers < cap and not run.all_mastered():
@@ -202,6 +203,7 @@ def _after_mastery(run: _Run, day: int, clock: Clock) -> None:
         if day > end:
             break
         run.learner.forget_until(day, run.rng)
+        clock.day = day + START_MINUTE / 1440  # without this, a day with no answer would not move the clock
         run.policy.day_start(run.st)
         today = 0
         while today < run.learner.params.answers_per_day:
