@@ -45,6 +45,7 @@ POINTER = {"hotspotInteraction", "graphicOrderInteraction", "graphicGapMatchInte
 INTERACTIONS = SUPPORTED | POINTER
 NAMESPACE = re.compile(r"\s*xmlns(:\w+)?=\"[^\"]*\"|(</?)\w+:")
 GAP = "\u2009_____\u2002"
+PICTURES = {"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"}
 
 
 class _Skip(Exception):
@@ -89,6 +90,7 @@ def _draft(root) -> dict:
     if name in POINTER:
         raise _Skip(f"{name} needs a pointer device or JavaScript")
     interaction = next(e for e in body.iter() if local(e.tag) == name)
+    _objects_as_html(body)
     if name == "extendedTextInteraction":
         return _essay(body, interaction, None)
     scores = _scores(root, _declaration(root, interaction.get("responseIdentifier")))
@@ -116,7 +118,10 @@ def _scores(root, declaration) -> _Scores:
 
 
 def _essay(body, interaction, scores) -> dict:
-    return {"kind": "essay", "prompt": _body_html(body, interaction), "format": "html", "answers": []}
+    """An open question: the body and the interaction's own prompt, for a hand-in the coach reviews."""
+    question = _inner_html(_child(interaction, "prompt"))
+    return {"kind": "essay", "prompt": _body_html(body, interaction, f"<p>{question}</p>" if question else ""),
+            "format": "html", "answers": []}
 
 
 def _choice(body, interaction, scores: _Scores) -> dict:
@@ -271,6 +276,36 @@ def _html_with(element, interaction, marker: str) -> str:
                 text = _serialize(element)
                 return text.replace(placeholder, marker)
     return text
+
+
+def _objects_as_html(parent) -> None:
+    """`<object>` as HTML: a picture becomes `<img>` (its fallback text the alt), anything else its fallback."""
+    for index, child in reversed(list(enumerate(list(parent)))):
+        _objects_as_html(child)
+        if local(child.tag) != "object":
+            continue
+        if (child.get("type") or "").lower() in PICTURES and child.get("data"):
+            picture = Element("img", {"src": child.get("data"), "alt": " ".join(text_of(child).split())})
+            picture.tail = child.tail
+            parent[index] = picture
+        else:
+            _unwrap(parent, index)
+
+
+def _unwrap(parent, index: int) -> None:
+    """Replace parent[index] by what it contains (text, children and tail kept in place)."""
+    child = parent[index]
+    inside, tail = list(child), child.tail or ""
+    before = (child.text or "") + ("" if inside else tail)
+    if index > 0:
+        parent[index - 1].tail = (parent[index - 1].tail or "") + before
+    else:
+        parent.text = (parent.text or "") + before
+    parent.remove(child)
+    for offset, grandchild in enumerate(inside):
+        parent.insert(index + offset, grandchild)
+    if inside:
+        inside[-1].tail = (inside[-1].tail or "") + tail
 
 
 def _content_html(element) -> str:
