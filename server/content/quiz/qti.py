@@ -15,7 +15,8 @@ Grading follows the item's response processing when it is one of the standard te
 `match_correct` (the correct response scores 1) and `map_response` (each mapped value, scaled by the
 mapping's upper bound, or by the best possible total; an unmapped option its default value), so partial
 credit carries over. An item with more than one interaction, custom response processing without a
-correct response, or an interaction that needs a pointer or JavaScript (hotspot, graphic*, selectPoint,
+correct response, template processing (values drawn afresh for each learner: the item's text would show
+the variables' names), or an interaction that needs a pointer or JavaScript (hotspot, graphic*, selectPoint,
 positionObject, drawing, slider, media, upload, custom) is left out with its reason, so the import
 report counts it.
 
@@ -45,6 +46,7 @@ POINTER = {"hotspotInteraction", "graphicOrderInteraction", "graphicGapMatchInte
 INTERACTIONS = SUPPORTED | POINTER
 NAMESPACE = re.compile(r"\s*xmlns(:\w+)?=\"[^\"]*\"|(</?)\w+:")
 GAP = "\u2009_____\u2002"
+TEMPLATED = {"printedVariable", "templateInline", "templateBlock"}
 PICTURES = {"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"}
 
 
@@ -89,6 +91,8 @@ def _draft(root) -> dict:
     name = names[0]
     if name in POINTER:
         raise _Skip(f"{name} needs a pointer device or JavaScript")
+    if _child(root, "templateProcessing") is not None or any(local(e.tag) in TEMPLATED for e in body.iter()):
+        raise _Skip("its values are drawn afresh for each learner by template processing, which Lantern does not run")
     interaction = next(e for e in body.iter() if local(e.tag) == name)
     _objects_as_html(body)
     if name == "extendedTextInteraction":
