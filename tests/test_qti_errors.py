@@ -124,3 +124,16 @@ def test_a_loose_folder_of_broken_tests_is_refused_with_one_sentence(corpus, tmp
     with pytest.raises(PackError) as refused:
         build_pack(corpus / PYSLET / "errors", tmp_path / "errors.lantern")
     assert "no imsmanifest.xml" in str(refused.value) and not (tmp_path / "errors.lantern").exists()
+
+
+def test_an_item_nested_too_deeply_to_read_is_left_out_not_a_crash(corpus, tmp_path):
+    folder = _with_files(corpus, tmp_path / "pkg", {"choice.xml": GOOD_ITEM})
+    deep = "<div>" * 3000 + "x" + "</div>" * 3000
+    (folder / "deep.xml").write_text(
+        f'<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="d" title="Deep"><itemBody>'
+        f"{deep}</itemBody></assessmentItem>", encoding="utf-8")
+    _package(folder, [("deep.xml", "imsqti_item_xmlv2p1"), ("choice.xml", "imsqti_item_xmlv2p1")])
+    built = build_pack(folder, tmp_path / "p.lantern")
+    rows = {row["source"]: row for row in built.report}
+    assert rows["deep.xml"]["skipped"] == ["line 1: a question left out: the XML is nested more than 200 levels deep"]
+    assert built.manifest.item_count == 1

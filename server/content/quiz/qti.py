@@ -111,7 +111,8 @@ def _scores(root, declaration) -> _Scores:
     correct = tuple(text_of(v) for v in _children(_child(declaration, "correctResponse"), "value"))
     if mapping is not None and ("map_response" in template or not template):
         entries = {e.get("mapKey", ""): _number(e.get("mappedValue")) for e in _children(mapping, "mapEntry")}
-        top = _number(mapping.get("upperBound")) or sum(v for v in entries.values() if v > 0) or 1.0
+        upper = _number(mapping.get("upperBound"))
+        top = upper if upper > 0 else sum(v for v in entries.values() if v > 0) or 1.0
         share = {key: _clamped(value / top) for key, value in entries.items()}
         return _Scores(share, _clamped(_number(mapping.get("defaultValue")) / top), correct)
     if template and "match_correct" not in template and "map_response" not in template:
