@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from fsrs import Card, Rating, Scheduler
 
-DESIRED_RETENTION = 0.9  # the chance of still knowing the skill when its review comes due
+DESIRED_RETENTION = 0.95  # the chance of still knowing the skill when its review comes due (FSRS default: 0.9)
 _SCHEDULER = None
 
 
