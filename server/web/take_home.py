@@ -3,7 +3,7 @@
 Over plain HTTP on a school LAN the service worker never runs, so nothing stays on the phone; this file
 does: one HTML page, no JavaScript, opened from the phone's files (see docs/operator-guide.md).
 """
-from flask import Blueprint, current_app, render_template, send_file
+from flask import Blueprint, current_app, make_response, render_template
 
 from server.content import library
 from server.content.take_home.build import take_home_file
@@ -28,8 +28,10 @@ def page(pack_id: str):
 def download(pack_id: str):
     """The take-home file, as a download (one HTML file in the page's language)."""
     pack = library.get_pack(pack_id)
-    return send_file(_file(pack), mimetype="text/html", as_attachment=True,
-                     download_name=f"{pack.pack_id}-{page_language()}.html")
+    response = make_response(_file(pack).read_bytes())  # a few hundred KB; sent gzipped (web/http.py)
+    response.mimetype = "text/html"
+    response.headers["Content-Disposition"] = f'attachment; filename="{pack.pack_id}-{page_language()}.html"'
+    return response
 
 
 def _file(pack):
