@@ -5,6 +5,8 @@ be read with a regular expression. What changes, lesson by lesson:
 * `<img>` from the pack becomes a phone-sized `data:` image (≤ 480 px wide, re-encoded once and kept under
   DATA/take-home/images), or, when the file's budget has no room left, a line naming the picture;
 * `<audio>`/`<video>` become a line naming them (their transcripts follow the lesson; the media stay home);
+* a lesson's labelled boxes (`<section>`, `<aside>`) become plain `<div>`s: in one file every lesson's
+  "Key points" would be another landmark of the same name;
 * ids get the lesson's prefix (many lessons share one document), and links follow: `#x` and links to other
   lessons of the pack point inside the file; links to the server (`/media/…`) lose their `href`;
 * then the whole fragment goes through nh3 once more, so nothing but the lesson allowlist (and `data:`
@@ -38,6 +40,7 @@ _MEDIA = re.compile(r"<(audio|video)\b((?:\s[\w:-]+=\"[^\"]*\")*)\s*>.*?</\1>", 
 _MEDIA_URL = re.compile(r"/media/([0-9a-f]{64})/([^\"/?#]*)")
 _HEADING = re.compile(r"<(/?)h([1-6])\b")
 HEADING_SHIFT = 2  # a lesson's own headings sit under the file's unit (h2) and lesson (h3) titles
+_REGION_END = re.compile(r"</(?:section|aside)>")
 _LESSON_LINK = re.compile(r"/packs/([a-z0-9-]+)/lessons/([^/?#]+)(#.*)?")
 KEPT_TAGS = ALLOWED_TAGS - {"audio", "video", "source", "track"}
 KEPT_ATTRIBUTES = {**{tag: set(names) - {"srcset", "sizes", "loading", "decoding"}
@@ -93,6 +96,7 @@ class Inliner:
         """One lesson's (or question's) HTML, standing on its own, images paid for from `budget`."""
         html = _MEDIA.sub(lambda m: self._media_note(m.group(2)), html)
         html = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + HEADING_SHIFT)}", html)
+        html = _REGION_END.sub("</div>", html)
         html = _START_TAG.sub(lambda m: self._tag(m, prefix, budget), html)
         return _final_clean(html)
 
@@ -104,6 +108,9 @@ class Inliner:
         tag, attributes = match.group(1).lower(), dict(_ATTRIBUTE.findall(match.group(2)))
         if tag == "img":
             return self._image(attributes, budget)
+        if tag in ("section", "aside"):  # a lesson's labelled boxes repeat ("Key points") in every lesson
+            tag = "div"
+            attributes.pop("aria-labelledby", None)
         for name in ("id", "aria-labelledby"):
             if name in attributes:
                 attributes[name] = f"{prefix}-{attributes[name]}"
