@@ -233,3 +233,24 @@ def test_a_corpus_lesson_pack_is_within_sixty_kilobytes_a_lesson(demo_app, brows
     assert html.count("<article ") == lessons
     structure = assert_stands_alone(html, lessons)
     assert structure.images, "the lesson's figures travel inside the file"
+
+
+def test_a_nearly_full_disk_refuses_the_file_with_one_clear_message(demo_app, browser_for):
+    demo_app.config["MIN_FREE_BYTES"] = 10 ** 18
+    response = browser_for("amina").get("/packs/fractions/take-home")
+    assert response.status_code >= 400 and "storage is nearly full" in response.get_data(as_text=True)
+    assert not list((demo_app.config["DATA_DIR"] / "take-home").glob("*.html"))
+
+
+def test_each_kind_of_question_shows_its_right_answer_behind_show_the_answer(demo_app, browser_for):
+    html = download(browser_for("amina"), "fractions")[1].get_data(as_text=True)
+    unit_two = html.split('<section class="check">')[2]
+    questions = unit_two.split("</details>")
+    first, true_false, number = questions[0], questions[1], questions[2]
+    assert "Which fraction is <strong>equal</strong> to 1/2?" in first
+    answer = first.split("<summary>Show the answer</summary>")[1]
+    assert "<li>2/4</li>" in answer and "2/3" not in answer and "Multiply the top and the bottom" in answer
+    assert "<p>True or false?</p>" in true_false
+    assert "<p><strong>False</strong></p>" in true_false.split("<summary>")[1]
+    assert "<li>2</li>" in number.split("<summary>")[1] and "<li>3</li>" not in number
+    assert unit_two.count("<details>") <= 8, "a self-check, not the whole bank"

@@ -37,7 +37,7 @@ def download(pack_id: str):
 def _file(pack):
     return take_home_file(current_app.config["DATA_DIR"], pack, page_language(),
                           render=lambda home: render_template("learn/take_home_file.html", home=home, pack=pack),
-                          left_out=_left_out)
+                          left_out=_left_out, min_free_bytes=current_app.config["MIN_FREE_BYTES"])
 
 
 def _left_out(title: str) -> str:

@@ -65,3 +65,18 @@ def test_take_home_files_pass_axe_as_file_pages_on_a_small_phone(take_home_files
         tab.close()
     assert not found, found
     assert not too_wide, too_wide
+
+
+@pytest.mark.parametrize("role", ["learner", "coach", "admin"])
+def test_the_crawl_reaches_the_take_home_page_and_its_download(site, role):
+    """The page (checked with every other page: axe, HTML checker, budgets, tap targets) and the download,
+    which the crawl fetches but does not check as a page."""
+    from tests.browser.crawl import MAX_PAGES
+
+    pages = site(role)
+    assert len(pages) < MAX_PAGES, "the crawl stopped at its limit: some pages were not checked"
+    page = next((p for p in pages if p.url == "/packs/fractions/take-home"), None)
+    assert page is not None and page.status == 200 and page.is_html
+    assert 'href="/packs/fractions/take-home/file"' in page.html and " KB)" in page.html
+    download = next(p for p in pages if p.url == "/packs/fractions/take-home/file")
+    assert download.status == 200 and not download.is_html and "<details>" in download.html

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from server.content.blobs import BlobStore
 from server.content.quiz.grading import choices_for_display
 from server.content.take_home.inline import Budget, Inliner
+from server.storage import ensure_free_space
 from server.models import Blob, Item, Lesson, PackVersion, Unit
 
 FORMAT = 1  # raise when the file's content or layout changes: cached files are then rebuilt
@@ -79,15 +80,17 @@ class HomePack:
         return sum(len(unit.lessons) for unit in self.units)
 
 
-def take_home_file(data_dir: Path, pack: PackVersion, language: str,
-                   render: Callable[[HomePack], str], left_out: Callable[[str], str]) -> Path:
-    """The pack's take-home file in `language`, built with `render` the first time (see Decisions)."""
+def take_home_file(data_dir: Path, pack: PackVersion, language: str, render: Callable[[HomePack], str],
+                   left_out: Callable[[str], str], min_free_bytes: int = 0) -> Path:
+    """The pack's take-home file in `language`, built with `render` the first time (see Decisions); a
+    nearly full disk refuses the build (StorageFull) rather than fill the last bytes."""
     folder = Path(data_dir) / "take-home"
     path = folder / f"{pack.pack_id}-{_version_key(pack)}-{language}.html"
     if path.is_file():
         return path
     with _lock_for(path.name):
         if not path.is_file():
+            ensure_free_space(Path(data_dir), min_free_bytes, needed=LESSON_BUDGET * max(1, pack.lesson_count))
             html = render(collect(pack, Path(data_dir), left_out))
             folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f".{path.name}.{os.getpid()}.part")
@@ -132,24 +135,29 @@ def _question(data: dict, anchor: str, inliner: Inliner, budget: Budget) -> Home
         budget.earn(-len(text.encode()))
         return Markup(inliner.fragment(text, anchor, budget))
 
+    choices, lefts, right, truth = _answers(data, html)
+    return HomeQuestion(data["kind"], html(data.get("prompt_html")) or Markup(""), choices, lefts, right, truth,
+                        html(data.get("feedback_html")), html(data.get("solution_html")))
+
+
+def _answers(data: dict, html: Callable) -> tuple[list, list, list, bool | None]:
+    """(choices to read, matching's left-hand side, the right answers, true or false) of one item."""
     kind, answers = data["kind"], data.get("answers", [])
     best = max((a.get("weight", 0) for a in answers), default=0)
-    choices, lefts, right, truth = [], [], [], None
     if kind in ("single", "multiple") or data.get("input") == "choice":
         choices = [html(a.get("text_html")) or Markup("") for a in answers]
-        right = [choices[i] for i, a in enumerate(answers) if a["weight"] > 0 and (kind == "multiple" or a["weight"] == best)]
-    elif kind == "truefalse":
-        truth = next(bool(a["value"]) for a in answers if a["weight"] > 0)
-    elif kind == "matching":
-        lefts = [p["left"] for p in data["pairs"] if p["left"]]
-        choices = [escape(text) for text in choices_for_display(data)]
-        right = [Markup("{} → {}").format(p["left"], p["right"]) for p in data["pairs"] if p["left"]]
-    elif kind == "numeric":
-        right = [escape(_number(a)) for a in answers if a["weight"] == best and "any" not in a]
-    else:
-        right = [escape(a["text"]) for a in answers if a["weight"] == best and a["text"].strip() != "*"]
-    return HomeQuestion(kind, html(data.get("prompt_html")) or Markup(""), choices, lefts, right, truth,
-                        html(data.get("feedback_html")), html(data.get("solution_html")))
+        right = [choice for choice, a in zip(choices, answers)
+                 if a["weight"] > 0 and (kind == "multiple" or a["weight"] == best)]
+        return choices, [], right, None
+    if kind == "truefalse":
+        return [], [], [], next(bool(a["value"]) for a in answers if a["weight"] > 0)
+    if kind == "matching":
+        pairs = [p for p in data["pairs"] if p["left"]]
+        return ([escape(text) for text in choices_for_display(data)], [p["left"] for p in pairs],
+                [Markup("{} → {}").format(p["left"], p["right"]) for p in pairs], None)
+    if kind == "numeric":
+        return [], [], [escape(_number(a)) for a in answers if a["weight"] == best and "any" not in a], None
+    return [], [], [escape(a["text"]) for a in answers if a["weight"] == best and a["text"].strip() != "*"], None
 
 
 def _number(answer: dict) -> str:
