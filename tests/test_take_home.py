@@ -2,7 +2,7 @@
 
 The file opens from the phone's files with no server: no script, no address on the server, pictures inlined
 and phone-sized, answers behind <details>, in the learner's language, ≤ 60 KB a lesson. The browser checks
-(HTML checker, axe on the file:// page) are in tests/browser/test_take_home.py."""
+(HTML checker, axe on the file:// page) are in tests/browser/test_take_home_pages.py."""
 import base64
 import io
 import re

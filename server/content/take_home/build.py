@@ -91,7 +91,7 @@ def take_home_file(data_dir: Path, pack: PackVersion, language: str, render: Cal
     with _lock_for(path.name):
         if not path.is_file():
             ensure_free_space(Path(data_dir), min_free_bytes, needed=LESSON_BUDGET * max(1, pack.lesson_count))
-            html = render(collect(pack, Path(data_dir), left_out))
+            html = render(collect(pack, Path(data_dir), left_out, language))
             folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f".{path.name}.{os.getpid()}.part")
             partial.write_text(html, encoding="utf-8")
@@ -100,12 +100,12 @@ def take_home_file(data_dir: Path, pack: PackVersion, language: str, render: Cal
     return path
 
 
-def collect(pack: PackVersion, data_dir: Path, left_out: Callable[[str], str]) -> HomePack:
+def collect(pack: PackVersion, data_dir: Path, left_out: Callable[[str], str], language: str = "en") -> HomePack:
     """A pack version's units, lessons and self-check questions, self-contained and within the budget."""
     lessons = list(Lesson.select().where(Lesson.pack_version == pack).order_by(Lesson.position))
     anchors = {lesson.lesson_id: f"l{n}" for n, lesson in enumerate(lessons, start=1)}
     inliner = Inliner(pack.pack_id, BlobStore(data_dir / "blobs"), data_dir / "take-home" / "images",
-                      _pack_blobs(), anchors, left_out)
+                      _pack_blobs(), anchors, left_out, language)
     budget, units = Budget(), []
     items = _self_check_items(pack)
     for unit in Unit.select().where(Unit.pack_version == pack).order_by(Unit.position):

@@ -29,6 +29,7 @@ import nh3
 
 from server.content.blobs import BlobStore
 from server.content.packs.images import ImageRejected, load_image
+from server.i18n import lang_attributes
 from server.content.packs.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, DROPPED_WITH_CONTENT
 
 # (widest, JPEG quality): the first that fits what is left of the budget is used.
@@ -88,9 +89,10 @@ class Inliner:
     """Rewrites one pack's fragments: knows its installed blobs, the lesson anchors and the image cache."""
 
     def __init__(self, pack_id: str, store: BlobStore, cache: Path, pack_blobs: set[str],
-                 anchors: dict[str, str], left_out: Callable[[str], str]):
+                 anchors: dict[str, str], left_out: Callable[[str], str], note_language: str = "en"):
         self.pack_id, self.store, self.cache, self.pack_blobs = pack_id, store, cache, pack_blobs
         self.anchors, self.left_out = anchors, left_out
+        self.note_attributes = str(lang_attributes(note_language))  # the note is in the reader's language
 
     def fragment(self, html: str, prefix: str, budget: Budget) -> str:
         """One lesson's (or question's) HTML, standing on its own, images paid for from `budget`."""
@@ -102,7 +104,10 @@ class Inliner:
 
     def _media_note(self, attributes: str) -> str:
         title = html_lib.unescape(dict(_ATTRIBUTE.findall(attributes)).get("title", ""))
-        return f'<span class="left-out">{html_lib.escape(self.left_out(title))}</span>'
+        return self._note(title)
+
+    def _note(self, title: str) -> str:
+        return f'<span class="left-out" {self.note_attributes}>{html_lib.escape(self.left_out(title))}</span>'
 
     def _tag(self, match: re.Match, prefix: str, budget: Budget) -> str:
         tag, attributes = match.group(1).lower(), dict(_ATTRIBUTE.findall(match.group(2)))
@@ -143,7 +148,7 @@ class Inliner:
                     break
                 image = None
         if image is None:
-            return f'<span class="left-out">{html_lib.escape(self.left_out(alt))}</span>'
+            return self._note(alt)
         size = "".join(f' {name}="{value}"' for name, value in (("width", image.width), ("height", image.height))
                        if value)
         return f'<img src="{image.data_uri}" alt="{html_lib.escape(alt)}"{size}>'
