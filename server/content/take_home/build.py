@@ -74,11 +74,6 @@ class HomePack:
     pack: PackVersion
     units: list[HomeUnit]
 
-    @property
-    def lesson_count(self) -> int:
-        """How many lessons the file holds."""
-        return sum(len(unit.lessons) for unit in self.units)
-
 
 def take_home_file(data_dir: Path, pack: PackVersion, language: str, render: Callable[[HomePack], str],
                    left_out: Callable[[str], str], min_free_bytes: int = 0) -> Path:
