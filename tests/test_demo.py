@@ -1,14 +1,14 @@
 """The demo school shows every feature, seen through its pages: a captioned video lesson (a real H.264 video
-the demo draws itself), a project the coach offered, a reviewed hand-in, a learner's question, and a
+in the bundled pack content_packs/quarters-en), a project the coach offered, a reviewed hand-in, a learner's question, and a
 struggling learner on the coach's overview."""
 import re
 import struct
+from pathlib import Path
 
 import pytest
 
 from server.cli.demo import ensure_demo
 from server.cli.demo_activity import ANSWER, FEEDBACK, HAND_IN, PROJECT, QUESTION
-from server.cli.demo_video import CAPTIONS, HEIGHT, WIDTH, chapati_video
 from server.db import database
 from server.models import Account, Classroom
 from server.models.projects import Project
@@ -43,8 +43,15 @@ def _fetch(visitor, url: str) -> tuple[int, str, bytes]:
         response.close()
 
 
+VIDEO = Path(__file__).resolve().parents[1] / "content_packs" / "quarters-en" / "media" / "quarters.mp4"
+CAPTIONS = [line for line in (VIDEO.parent / "quarters.en.vtt").read_text(encoding="utf-8").splitlines()
+            if line and not line[0].isdigit() and line != "WEBVTT"]
+WIDTH, HEIGHT = 128, 96
+
+
 def test_the_demo_video_is_a_small_baseline_h264_mp4_of_five_captioned_slides():
-    data = chapati_video(len(CAPTIONS))
+    data = VIDEO.read_bytes()
+    assert len(CAPTIONS) == 5
     top = _boxes(data)
     assert list(top) == [b"ftyp", b"moov", b"mdat"] and len(data) < 60_000
     trak = _boxes(_boxes(top[b"moov"])[b"trak"])

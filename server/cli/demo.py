@@ -9,7 +9,6 @@ from server.models import Account
 from server.content.packs.build import build_pack
 from server.content.packs.install import Library, import_pack
 from server.cli.demo_activity import ensure_activity
-from server.cli.demo_video import write_video_pack
 from server.people.school import create_account, create_class, create_school, the_school
 
 BUNDLED = shipped("content_packs")
@@ -29,7 +28,7 @@ def ensure_demo(config: dict) -> list[str]:
     lines = []
     with database.connection_context():
         with tempfile.TemporaryDirectory(prefix="lantern-demo-") as tmp:
-            for src in bundled_sources() + [write_video_pack(Path(tmp) / "video-pack")]:
+            for src in bundled_sources():
                 built = build_pack(src, Path(tmp) / f"{src.name}.lantern")
                 lines.append(import_pack(built.path, library, progress=lambda _: None).summary)
         _ensure_people()
