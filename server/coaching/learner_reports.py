@@ -92,6 +92,8 @@ def describe_event(kind: str, payload: dict, titles: dict) -> str:
         if payload.get("parent_id"):
             return say(N_("Answered a classmate’s question on “%(lesson)s”"), lesson=lesson)
         return say(N_("Asked the class a question on “%(lesson)s”"), lesson=lesson)
+    if kind == "coach_reply":
+        return say(N_("Got a reply from the coach on “%(lesson)s”"), lesson=lesson)
     if kind == "post_deleted":
         return say(N_("Deleted one of their posts"))
     if kind == "handed_in":
