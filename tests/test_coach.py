@@ -272,7 +272,9 @@ def test_learner_page_shows_activity_mastery_goal_and_reflections(stuck_and_mast
     amina.post("/packs/fractions/units/parts-of-a-whole/reflect", data={"learned": "Thirds are equal parts."})
     html = browser_for("teacher").get(f"/coach/classes/{class_id}/learners/{amina.account.id}").get_data(as_text=True)
     assert "4 answers, 4 right" in html and "this week: 4 / 30" in html
-    assert "Knowing what a fraction means</span>: <span class=\"ok\">✔ Mastered</span>" in html
+    assert ('Knowing what a fraction means</span>: <span class="s-mastered"><span aria-hidden="true">✔</span> Mastered'
+            in html)
+    assert "No wrong answers yet." in html
     assert "What I learned: Thirds are equal parts." in html
     timeline = html[html.index("Recent activity"):]
     assert timeline.index("Wrote a reflection on “Parts of a whole”") < timeline.index("Set a weekly goal of 30 answers")
@@ -334,6 +336,45 @@ def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_
     assert evil_row[0].startswith("'=") and evil_row[-1] == "'@SUM(1+1)"
     assert sum(row[0] == "Juma" and row[-1] == "Loaf B" or row[0] == "Juma" and row[-1] == "Both loaves"
                for row in answers) == 4
+    items = _items()  # the question column has the question's words, never the item's id
+    assert {row[3] for row in answers if row[0] == "Juma"} == {
+        "Two loaves are each cut into 3 pieces. Which loaf is cut into thirds?"}
+    assert not any(row[3] in items for row in answers)
+
+
+def test_the_learner_page_says_what_the_overview_says_and_lists_recent_wrong_answers(stuck_and_mastered,
+                                                                                    browser_for, class_id):
+    juma = stuck_and_mastered[1].account
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
+    assert "Struggling: 4 wrong in a row" in _row(overview, "Juma")
+    page = teacher.get(f"/coach/classes/{class_id}/learners/{juma.id}").get_data(as_text=True)
+    skills = page[page.index("<h2>Skills</h2>"):page.index('<h2 id="wrong">')]
+    assert ('Knowing what a fraction means</span>: <span class="s-struggling"><span aria-hidden="true">⚠</span> '
+            'Struggling: 4 wrong in a row</span>') in skills
+    assert "In progress" not in skills
+    # Every cell of the overview's row appears, in the same words, on the learner's page.
+    for words in re.findall(r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>',
+                            _row(overview, "Juma")):
+        assert words in skills
+    wrong = page[page.index('<h2 id="wrong">'):page.index("<h2>Reflections</h2>")]
+    assert wrong.count("<li>") == 4
+    assert "Two loaves are each cut into 3 pieces. Which loaf is cut into thirds?" in wrong
+    assert "Their answer: <bdi" in wrong and ">Loaf A</bdi>" in wrong  # the right answer, in words
+    assert "<time datetime=" in wrong
+    assert not any(item_id in page for item_id in _items())
+
+
+def test_a_wrong_answer_on_a_question_no_longer_installed_gets_a_neutral_label(stuck_and_mastered, browser_for,
+                                                                              class_id):
+    juma = stuck_and_mastered[1].account
+    with database.connection_context():
+        record_event(juma.id, "answer", {"pack_id": "fractions", "item_id": "pw-gone-since-the-update",
+                                         "skill_id": SKILL, "correct": False, "score": 0,
+                                         "response": '{"answer": "7"}'})
+    page = browser_for("teacher").get(f"/coach/classes/{class_id}/learners/{juma.id}").get_data(as_text=True)
+    assert "pw-gone-since-the-update" not in page
+    assert "a question no longer installed" in page and ">7</bdi>" in page
 
 
 def _coach_routes(class_id: str, learner_id: str) -> list[tuple[str, str, dict]]:

@@ -61,8 +61,10 @@ def items(class_id: str):
 @bp.get("/classes/<class_id>/learners/<learner_id>")
 @allow(*STAFF)
 def learner(class_id: str, learner_id: str):
-    """One learner, read-only: mastery, goal, reflections, recent activity."""
-    return render_template("coach/learner.html", v=learner_reports.learner_view(g.account, class_id, learner_id))
+    """One learner, read-only: skills as the overview shows them, recent wrong answers, goal, reflections,
+    recent activity."""
+    page = learner_reports.coach_learner_page(g.account, class_id, learner_id)
+    return render_template("coach/learner.html", v=page.view, page=page)
 
 
 @bp.get("/classes/<class_id>/learners/<learner_id>/parent-report")
