@@ -23,7 +23,7 @@ EXPECTED = {
     "operate.status": {"admin"}, "operate.poster": {"admin", "coach"},
     "privacy.my_export": {"learner"}, "privacy.export_json": {"admin"}, "privacy.export_csv": {"admin"},
     "privacy.erase_form": {"admin"}, "privacy.erase": {"admin"}, "privacy.erased": {"admin"},
-    "coach.home": {"coach", "admin"}, "coach.overview": {"coach", "admin"},
+    "coach.home": {"coach", "admin"}, "coach.overview": {"coach", "admin"}, "coach.grid": {"coach", "admin"},
     "coach.class_report": {"coach", "admin"}, "coach.items": {"coach", "admin"},
     "coach.learner": {"coach", "admin"}, "coach.parent_report": {"coach", "admin"},
     "coach.parent_reports": {"coach", "admin"}, "coach.assign_form": {"coach", "admin"},

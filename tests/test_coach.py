@@ -365,6 +365,41 @@ def test_the_learner_page_says_what_the_overview_says_and_lists_recent_wrong_ans
     assert not any(item_id in page for item_id in _items())
 
 
+def test_the_grid_one_skill_with_every_learner_and_one_learner_with_every_skill(stuck_and_mastered, browser_for,
+                                                                                class_id, people):
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
+    sums = overview[overview.index('<ul class="skill-sums">'):]
+    assert ">Knowing what a fraction means</a>: 1 of 6 learners mastered it, 1 struggling</li>" in sums
+    assert f'href="/coach/classes/{class_id}/grid?skill={SKILL}&amp;pack=fractions"' in sums
+    assert '<details class="wide"><summary>Every learner and every skill (a wide table)</summary>' in overview
+
+    one_skill = teacher.get(f"/coach/classes/{class_id}/grid?pack=fractions&skill={SKILL}").get_data(as_text=True)
+    rows = dict(re.findall(r'<th scope="row" class="name" translate="no"><a [^>]*>([^<]+)</a></th>'
+                           r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', one_skill))
+    assert rows == {"Amina": "Mastered", "Baraka": "Not started", "Jean": "Not started",
+                    "Juma": "Struggling: 4 wrong in a row", "Neema": "Not started", "Zawadi": "Not started"}
+    assert "1 of 6 learners mastered it" in one_skill and "<strong aria-current=\"page\">One skill, all learners" in one_skill
+    assert 'rel="next"' in one_skill and 'rel="prev"' not in one_skill  # the first skill: the next one a tap away
+    # An unknown skill shows the first one; no skill at all too.
+    def main(url):
+        html = teacher.get(url).get_data(as_text=True)
+        return html[html.index("<main"):html.index("</main>")]
+    assert main(f"/coach/classes/{class_id}/grid?pack=fractions&skill=nope") == main(
+        f"/coach/classes/{class_id}/grid?pack=fractions") == one_skill[one_skill.index("<main"):one_skill.index("</main>")]
+
+    juma = people["juma"].id
+    one_learner = teacher.get(f"/coach/classes/{class_id}/grid?pack=fractions&learner={juma}").get_data(as_text=True)
+    lines = re.findall(r'<th scope="row" lang="en" dir="ltr"><a [^>]*>([^<]+)</a></th>'
+                       r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', one_learner)
+    assert lines[0] == ("Knowing what a fraction means", "Struggling: 4 wrong in a row") and len(lines) == 6
+    assert {state for _, state in lines[1:]} == {"Locked"}
+    # The same words as the overview's table and the learner's page.
+    assert [state for _, state in lines] == re.findall(
+        r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', _row(overview, "Juma"))
+    assert 'rel="prev"' in one_learner and 'rel="next"' in one_learner  # Juma is between Jean and Neema
+
+
 def test_a_wrong_answer_on_a_question_no_longer_installed_gets_a_neutral_label(stuck_and_mastered, browser_for,
                                                                               class_id):
     juma = stuck_and_mastered[1].account
@@ -380,6 +415,7 @@ def test_a_wrong_answer_on_a_question_no_longer_installed_gets_a_neutral_label(s
 def _coach_routes(class_id: str, learner_id: str) -> list[tuple[str, str, dict]]:
     base = f"/coach/classes/{class_id}"
     return [("GET", base, {}), ("GET", f"{base}/items", {}), ("GET", f"{base}/report", {}),
+            ("GET", f"{base}/grid?skill={SKILL}", {}), ("GET", f"{base}/grid?learner={learner_id}", {}),
             ("GET", f"{base}/learners/{learner_id}", {}), ("GET", f"{base}/learners/{learner_id}/parent-report", {}),
             ("GET", f"{base}/parent-reports", {}), ("GET", f"{base}/assign", {}),
             ("GET", f"{base}/grid.csv", {}), ("GET", f"{base}/answers.csv", {}),

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from markupsafe import Markup
 
 from server.i18n import localized
-from server.coaching import assignments, buddies, groups, item_analysis, learner_reports, reports
+from server.coaching import assignments, buddies, grid_views, groups, item_analysis, learner_reports, reports
 from server.people import auth, classes
 from server.learning import discussion
 from server import i18n
@@ -40,8 +40,18 @@ def overview(class_id: str):
     """Who needs help, then who mastered what: learners × skills of one pack."""
     o = reports.class_overview(g.account, class_id, _pack())
     return render_template("coach/class.html", o=o, buddies=buddies.buddy_panel(o),
-                           questions=discussion.class_counts(o.classroom),
+                           sums=grid_views.skill_summaries(o), questions=discussion.class_counts(o.classroom),
                            guessing=auth.class_guessing(o.classroom.id))
+
+
+@bp.get("/classes/<class_id>/grid")
+@allow(*STAFF)
+def grid(class_id: str):
+    """Who mastered what on a phone: one skill with every learner, or one learner with every skill."""
+    o, learner_id = reports.class_overview(g.account, class_id, _pack()), request.args.get("learner")
+    return render_template("coach/grid.html", o=o,
+                           by_learner=grid_views.learner_grid_view(o, learner_id) if learner_id else None,
+                           by_skill=None if learner_id else grid_views.skill_view(o, request.args.get("skill")))
 
 
 @bp.get("/classes/<class_id>/report")
