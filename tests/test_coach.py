@@ -313,6 +313,44 @@ def test_each_parent_report_is_in_the_language_the_family_reads(stuck_and_master
     assert "Learning report for <bdi>Juma</bdi>" in every and "Juma answered 4 practice questions and got 0 right." in every
 
 
+def _articles(html: str) -> dict[str, str]:
+    """Each parent report of a page by its learner's name."""
+    return {re.search(r"<bdi>([^<]+)</bdi>", a.split("<h1", 1)[1]).group(1): a
+            for a in re.findall(r'<article class="page".*?</article>', html, re.S)}
+
+
+def test_print_all_gives_every_family_its_own_language_with_nothing_left_in_english(stuck_and_mastered,
+                                                                                   browser_for, class_id, people):
+    choices = {"amina": "ar", "juma": "sw", "neema": "fr", "baraka": "es"}  # zawadi and jean: the school's
+    with database.connection_context():
+        for username, code in choices.items():
+            Account.update(profile={"language": code}).where(Account.id == people[username].id).execute()
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}").get_data(as_text=True)
+    assert f'<a href="/coach/classes/{class_id}/parent-reports">Parent reports: print all</a>' in overview
+    every = teacher.get(f"/coach/classes/{class_id}/parent-reports").get_data(as_text=True)
+    assert '<html lang="en"' in every
+    assert ("6 reports, each in the language its family reads:\n<bdi>Arabic</bdi> (1), <bdi>English</bdi> (2), "
+            "<bdi>Spanish</bdi> (1), <bdi>French</bdi> (1), <bdi>Swahili</bdi> (1).") in every
+    articles = _articles(every)
+    assert len(articles) == 6
+    expected = {"Amina": ('lang="ar" dir="rtl"', "تقرير"), "Juma": ('lang="sw" dir="ltr"', "Ripoti"),
+                "Neema": ('lang="fr" dir="ltr"', "Bilan"), "Baraka": ('lang="es" dir="ltr"', "Informe"),
+                "Zawadi": ('lang="en" dir="ltr"', "Learning report"), "Jean": ('lang="en" dir="ltr"', "Learning report")}
+    english = ("Learning report for", "practice questions", "skills mastered", "has mastered", "working on",
+               "You can help", "Family", "has not answered")
+    for name, (attributes, heading) in expected.items():
+        article = articles[name]
+        assert article.startswith(f'<article class="page" aria-labelledby="r-') and attributes in article.split(">")[0]
+        assert heading in article.split("</h1>")[0], (name, article[:300])
+        if "en" not in attributes:
+            assert not [words for words in english if words in article], (name, article)
+    # One learner's own report is the same article, in the same language.
+    single = teacher.get(f"/coach/classes/{class_id}/learners/{people['amina'].id}/parent-report").get_data(as_text=True)
+    assert _articles(single)["Amina"].replace('r-1"', 'r-N"') == articles["Amina"].replace(
+        f'r-{list(articles).index("Amina") + 1}"', 'r-N"')
+
+
 def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_id):
     with database.connection_context():
         evil = Account.create(id=str(uuid.uuid4()), school=Classroom.get_by_id(class_id).school, username="evil",

@@ -1,6 +1,7 @@
 """Coach pages: class overview with who needs help, item analysis, a learner, assigning work,
 groups, CSV exports and printable reports. Coaches see their own classes; admins their school's."""
 import re
+from collections import Counter
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -82,27 +83,31 @@ def learner(class_id: str, learner_id: str):
 def parent_report(class_id: str, learner_id: str):
     """A one-page report for the learner's family, ready to print."""
     view = learner_reports.learner_view(g.account, class_id, learner_id)
-    return render_template("coach/parent_reports.html", articles=_parent_articles([view]), classroom=view.classroom)
+    return _parent_page([view], view.classroom)
 
 
 @bp.get("/classes/<class_id>/parent-reports")
 @allow(*STAFF)
 def parent_reports(class_id: str):
-    """Every learner's parent report, one per printed page."""
+    """Every learner's parent report in one document to print at once, one page each, each in the
+    language its family reads."""
     classroom = classes.class_for(g.account, class_id)
     views = [learner_reports.learner_view(g.account, class_id, learner.id)
              for learner in classes.learners_query(classroom)]
-    return render_template("coach/parent_reports.html", articles=_parent_articles(views), classroom=classroom)
+    return _parent_page(views, classroom)
 
 
-def _parent_articles(views) -> list[Markup]:
-    """Each learner's report made in the language their family reads (the page around it is the coach's)."""
-    articles = []
+def _parent_page(views, classroom):
+    """Each learner's report made in the language their family reads (the page around it is the coach's),
+    and how many reports are in each language."""
+    articles, languages = [], Counter()
     for n, view in enumerate(views, start=1):
         with i18n.language(view.language) as code:
+            languages[code] += 1
             articles.append(Markup(render_template("coach/_parent_report.html", v=view, n=n, lang=code,
                                                    dir="rtl" if code in i18n.RIGHT_TO_LEFT else "ltr")))
-    return articles
+    return render_template("coach/parent_reports.html", articles=articles, classroom=classroom,
+                           languages=sorted(languages.items()))
 
 
 @bp.get("/classes/<class_id>/assign")

@@ -23,6 +23,7 @@ FIRST = ("Abdallah", "Bahati", "Chausiku", "Daudi", "Esther", "Faraji", "Grace",
          "Kheri", "Lulu", "Mosi", "Nuru", "Omari", "Pendo", "Rehema", "Saida", "Tumaini", "Upendo")
 LAST = ("Mwakilema", "Njoroge", "Ochieng", "Kiprotich", "Wanjiru", "Hassan", "Mohamed")
 SKILLS = ("fraction-meaning", "naming-fractions")
+FAMILY_LANGUAGES = ("ar", "sw", "fr", "es")  # the first four new learners' families read these (profile)
 
 
 def _items(skill_id: str) -> list[str]:
@@ -38,14 +39,16 @@ def _answer(learner_id: str, skill_id: str, item_id: str, correct: bool) -> None
 
 
 def grow_class(total: int = LEARNERS) -> None:
-    """Add learners to Class 5 up to `total`, each with a pattern of answers (none, a few, stuck, mastered)."""
+    """Add learners to Class 5 up to `total`, each with a pattern of answers (none, a few, stuck, mastered);
+    four of them with a family language other than the school's."""
     classroom = Classroom.get(Classroom.name == "Class 5")
     have = Account.select().where((Account.classroom == classroom) & (Account.role == "learner")).count()
     items = {skill: _items(skill) for skill in SKILLS}
     for n in range(total - have):
         learner = Account.create(id=str(uuid.uuid4()), school=classroom.school, username=f"big{n:02d}",
                                  display_name=f"{FIRST[n % len(FIRST)]} {LAST[n % len(LAST)]}", role="learner",
-                                 password_hash="x", classroom=classroom)
+                                 password_hash="x", classroom=classroom,
+                                 profile={"language": FAMILY_LANGUAGES[n]} if n < len(FAMILY_LANGUAGES) else {})
         pattern = n % 5
         if pattern == 1:  # a few answers: in progress
             for k, correct in enumerate((True, False, True)):

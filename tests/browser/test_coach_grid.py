@@ -5,6 +5,7 @@ The mastery grid is cut into "one skill, all learners" and "one learner, all ski
 folded away on the overview, and printed from the class report): each view's page height is measured and
 printed, and bounded; names stay in view (a sticky first column); the pages pass the crawl's checks (axe,
 the HTML checker, byte budgets, no sideways scrolling, 24 px targets)."""
+import json
 import re
 
 import pytest
@@ -91,7 +92,32 @@ def test_the_class_size_pages_pass_the_crawl_checks(chromium, big_server, coach,
     pages = [("coach", coach.fetch(url)) for url in urls]
     assert all(page.status == 200 for _, page in pages), [(p.url, p.status) for _, p in pages]
     assert "Recent wrong answers" in pages[4][1].html and "Their answer" in pages[4][1].html
+    assert 'lang="ar" dir="rtl"' in pages[6][1].html  # print all: a family's report in Arabic among them
     assert_valid_html(pages, vnu_command, tmp_path)
     assert_within_budgets(pages, stylesheets)
     assert_no_axe_violations(chromium, big_server, axe_source, pages)
     assert_fits_a_phone_with_big_targets(chromium, big_server, pages)
+
+
+BREAKS = """JSON.stringify([...document.querySelectorAll('article.page')].map(
+  a => [a.lang, a.dir, getComputedStyle(a).breakAfter]))"""
+
+
+def test_print_all_is_one_document_with_a_page_per_family_in_its_language(chromium, big_server, coach, class_url):
+    """Four families read Arabic, Kiswahili, French and Spanish (big_class.py), the rest the school's English."""
+    page = coach.fetch(f"{class_url}/parent-reports")
+    assert page.html.count('<article class="page"') == LEARNERS
+    tab = chromium.page(javascript=False)
+    try:
+        tab.emulate_phone(360, 640)
+        sign_in(tab, big_server, "teacher", "teacher-demo")
+        tab.goto(big_server + f"{class_url}/parent-reports")
+        tab.command("Emulation.setEmulatedMedia", {"media": "print"})
+        articles = json.loads(tab.evaluate(BREAKS))
+        hidden = tab.evaluate("getComputedStyle(document.querySelector('.top')).display")
+    finally:
+        tab.close()
+    assert len(articles) == LEARNERS and hidden == "none"  # the top bar stays off the paper
+    assert [a[2] for a in articles] == ["page"] * (LEARNERS - 1) + ["auto"]  # no blank page at the end
+    languages = {(lang, direction) for lang, direction, _ in articles}
+    assert languages == {("en", "ltr"), ("ar", "rtl"), ("sw", "ltr"), ("fr", "ltr"), ("es", "ltr")}
