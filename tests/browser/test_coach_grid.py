@@ -121,3 +121,46 @@ def test_print_all_is_one_document_with_a_page_per_family_in_its_language(chromi
     assert [a[2] for a in articles] == ["page"] * (LEARNERS - 1) + ["auto"]  # no blank page at the end
     languages = {(lang, direction) for lang, direction, _ in articles}
     assert languages == {("en", "ltr"), ("ar", "rtl"), ("sw", "ltr"), ("fr", "ltr"), ("es", "ltr")}
+
+
+def test_the_coach_flow_in_arabic(chromium, big_server, coach, class_url, axe_source):
+    """A question asked and replied to, then every page of the coach's flow in Arabic, right to left, at 360 px
+    (axe needs the page's script engine, so this pass runs with it on; the pages above were measured with it
+    off)."""
+    from tests.browser.test_axe_every_page import WIDER_THAN_THE_SCREEN, axe_violations
+    from tests.browser.test_learning_together import _first_lesson, _post
+    from tests.browser.test_tap_targets import small_targets
+
+    amina = Visitor(big_server, "learner")
+    amina.sign_in("amina", "1234")
+    lesson = _first_lesson(amina)
+    _post(amina, lesson, f"{lesson}/questions", "لماذا 2/4 تساوي 1/2؟")
+    board = f"{class_url}/questions"
+    reply = re.search(r'action="(/questions/[^"]+/answers)"', coach.fetch(board).html).group(1)
+    _post(coach, board, reply, "Fold a paper in four.")
+    overview = coach.fetch(f"{class_url}?pack=fractions").html
+    learner = re.search(r'<a href="(/coach/classes/[^"]+/learners/[^"]+)"><bdi>Chausiku', overview).group(1)
+    paths = [f"{class_url}?pack=fractions", f"{class_url}/grid?pack=fractions",
+             f"{class_url}/grid?pack=fractions&learner=" + learner.rsplit("/", 1)[1], learner,
+             f"{class_url}/parent-reports", board, f"{lesson}/questions"]
+    tab = chromium.page()
+    problems = []
+    try:
+        tab.emulate_phone(360, 640)
+        sign_in(tab, big_server, "teacher", "teacher-demo")
+        tab.goto(big_server + "/language?lang=ar&next=/")  # the footer switch, as the coach would use it
+        for path in paths:
+            tab.goto(big_server + path)
+            if tab.evaluate("document.documentElement.dir") != "rtl":
+                problems.append(f"{path}: not right to left")
+            if sticking_out := tab.evaluate(WIDER_THAN_THE_SCREEN):
+                problems.append(f"{path}: {sticking_out}")
+            problems += [f"{path}: {target}" for target in small_targets(tab)]
+            problems += [f"{path}: [{v['impact']}] {v['id']}: {v['help']} at {v['nodes'][0]['target']}"
+                         for v in axe_violations(tab, axe_source)]
+        thread = tab.html()
+        assert "لماذا 2/4 تساوي 1/2؟" in thread and '<span class="badge">المعلّم</span>' in thread
+    finally:
+        tab.goto(big_server + "/language?lang=en&next=/")
+        tab.close()
+    assert not problems, "\n".join(problems)
