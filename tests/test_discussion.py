@@ -434,3 +434,27 @@ def test_a_coach_reply_survives_a_rebuild_and_goes_with_the_asker_when_erased(de
     assert _posts() == []
     with database.connection_context():
         assert Event.select().where(Event.kind == "coach_reply").count() == 0
+
+
+def test_a_coach_reply_goes_to_the_hub_under_the_askers_id(demo_app, browser_for, lesson_id, class_id, people, hub):
+    import sqlite3
+
+    from sync.client import pair, push_pending
+    from sync.transport import HttpTransport
+    from tests.test_sync import new_code
+
+    transport, data_dir = HttpTransport(hub["url"]), demo_app.config["DATA_DIR"]
+    with database.connection_context():
+        pair(transport, new_code(hub, "Shule ya Majibu"), data_dir)
+    _ask(browser_for("amina"), lesson_id, "Who answers here?", class_id)
+    question = _only_post()
+    browser_for("teacher").post(f"/questions/{question.id}/answers", data={"body": "Your coach does."})
+    with database.connection_context():
+        result = push_pending(transport, data_dir)
+    connection = sqlite3.connect(hub["data"] / "lantern.db")
+    try:
+        rows = connection.execute("SELECT learner_id, payload FROM received_event WHERE kind = 'coach_reply'").fetchall()
+    finally:
+        connection.close()
+    assert len(rows) == 1 and rows[0][0] == people["amina"].id, result
+    assert '"Your coach does."' in rows[0][1] and people["teacher"].id in rows[0][1]
