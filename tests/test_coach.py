@@ -378,6 +378,7 @@ def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_
     assert {row[3] for row in answers if row[0] == "Juma"} == {
         "Two loaves are each cut into 3 pieces. Which loaf is cut into thirds?"}
     assert not any(row[3] in items for row in answers)
+    assert {row[4] for row in answers if row[0] == "Juma"} == {"Knowing what a fraction means"}  # a title, not an id
 
 
 def test_the_learner_page_says_what_the_overview_says_and_lists_recent_wrong_answers(stuck_and_mastered,

@@ -458,3 +458,12 @@ def test_a_coach_reply_goes_to_the_hub_under_the_askers_id(demo_app, browser_for
         connection.close()
     assert len(rows) == 1 and rows[0][0] == people["amina"].id, result
     assert '"Your coach does."' in rows[0][1] and people["teacher"].id in rows[0][1]
+
+
+def test_a_question_on_a_lesson_no_longer_installed_shows_no_internal_id(demo_app, browser_for, lesson_id, class_id):
+    _ask(browser_for("amina"), lesson_id, "About an old lesson", class_id)
+    with database.connection_context():
+        Post.update(lesson_id="l-retired-in-v2").execute()
+    board = _html(browser_for("teacher").get(f"/coach/classes/{class_id}/questions"))
+    assert "About an old lesson" in board and "On a lesson no longer installed" in board
+    assert "l-retired-in-v2" not in board

@@ -189,6 +189,7 @@ def answers_csv_rows(account: Account, class_id: str, pack_id: str | None = None
     learners = {a.id: a for a in learners_query(classroom)}
     items = {i.item_id: i.data for i in Item.select(Item.item_id, Item.data).where(Item.pack_version == pack)}
     prompts = {item_id: question_words(data) for item_id, data in items.items()}
+    skills = {s.skill_id: s.title for s in skill_columns(pack)}
     labels: dict[tuple[str, str], str] = {}
     query = (Answer.select(Answer.learner_id, Answer.item_id, Answer.skill_id, Answer.is_correct, Answer.response,
                            Answer.answered_at)
@@ -202,5 +203,6 @@ def answers_csv_rows(account: Account, class_id: str, pack_id: str | None = None
         if key not in labels:
             labels[key] = response_label(items.get(item_id, {}), response)
         rows.append([who.display_name if who else "", who.username if who else "",
-                     str(answered_at)[:19], prompts.get(item_id) or translate(GONE), skill_id or "", "right" if is_correct else "wrong", labels[key]])
+                     str(answered_at)[:19], prompts.get(item_id) or translate(GONE), skills.get(skill_id, ""),
+                     "right" if is_correct else "wrong", labels[key]])
     return classroom, rows

@@ -53,6 +53,7 @@ class Question:
     message: Message
     answers: list[Message] = field(default_factory=list)
     lesson_title: str = ""
+    lesson_language: str = ""
     class_name: str = ""  # on a coach's thread, when they coach more than one class
 
 
@@ -238,14 +239,15 @@ def _unanswered_threads(class_id: str) -> list[Question]:
 
 
 def _add_lesson_titles(threads: list[Question]) -> None:
+    """Each question's lesson title and the pack's language ("" when the lesson is no longer installed)."""
     ids = {t.message.post.lesson_id for t in threads}
     if not ids:
         return
-    titles = {(row.pack_version.pack_id, row.lesson_id): row.title for row in
-              Lesson.select(Lesson.lesson_id, Lesson.title, PackVersion.pack_id).join(PackVersion)
-              .where(PackVersion.is_active & Lesson.lesson_id.in_(list(ids)))}
+    titles = {(row.pack_version.pack_id, row.lesson_id): (row.title, row.pack_version.language) for row in
+              Lesson.select(Lesson.lesson_id, Lesson.title, PackVersion.pack_id, PackVersion.language)
+              .join(PackVersion).where(PackVersion.is_active & Lesson.lesson_id.in_(list(ids)))}
     for t in threads:
-        t.lesson_title = titles.get((t.message.post.pack_id, t.message.post.lesson_id), t.message.post.lesson_id)
+        t.lesson_title, t.lesson_language = titles.get((t.message.post.pack_id, t.message.post.lesson_id), ("", ""))
 
 
 def reply(coach: Account, question_id: str, form) -> Post:
