@@ -467,3 +467,18 @@ def test_a_question_on_a_lesson_no_longer_installed_shows_no_internal_id(demo_ap
     board = _html(browser_for("teacher").get(f"/coach/classes/{class_id}/questions"))
     assert "About an old lesson" in board and "On a lesson no longer installed" in board
     assert "l-retired-in-v2" not in board
+
+
+def test_the_lesson_page_leads_the_coach_to_their_classes_questions(demo_app, browser_for, lesson_id, class_id,
+                                                                     other_class):
+    from tests.conftest import Browser
+
+    coach = browser_for("teacher")
+    assert "/questions" not in _html(coach.get(_url(lesson_id)))  # nothing asked yet: no link
+    _ask(browser_for("amina"), lesson_id, "A first question", class_id)
+    _ask(browser_for("juma"), lesson_id, "A second question", class_id)
+    page = _html(coach.get(_url(lesson_id)))
+    assert f'<a href="{_url(lesson_id)}/questions">Read and reply to 2 questions from your classes</a>' in page
+    assert "A first question" not in page  # the questions themselves are on the thread
+    assert "/questions" not in _html(Browser(demo_app, other_class["coach"]).get(_url(lesson_id)))
+    assert "Read and reply" not in _html(browser_for("admin").get(_url(lesson_id)))

@@ -25,7 +25,7 @@ from server.learning import event_kinds, progress
 from server.people.classes import class_for, classes_for
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.i18n import N_
-from server.models import Account, Event, Lesson, PackVersion
+from server.models import Account, Classroom, CoachClass, Event, Lesson, PackVersion
 from server.models.base import utcnow
 from server.models.discussion import Post
 
@@ -269,8 +269,7 @@ def coach_lesson_questions(coach: Account, pack_id: str, lesson_id: str, limit: 
                            page: int = 1) -> tuple[list[Question], int]:
     """A page of the newest questions on a lesson from every class the coach has, with answers."""
     classes = {c.classroom.id: c.classroom.name for c in classes_for(coach)}
-    where = (Post.classroom_id.in_(list(classes)) & (Post.pack_id == pack_id) & (Post.lesson_id == lesson_id)
-             & Post.parent_id.is_null() & ~Post.deleted & ~Post.hidden)
+    where = _coach_lesson_where(list(classes), pack_id, lesson_id)
     total = Post.select().where(where).count() if classes else 0
     questions = list(Post.select().where(where).order_by(Post.created_at.desc(), Post.id.desc())
                      .paginate(max(1, page), limit)) if total else []
@@ -278,6 +277,20 @@ def coach_lesson_questions(coach: Account, pack_id: str, lesson_id: str, limit: 
     for t in threads:
         t.class_name = classes[t.message.post.classroom_id] if len(classes) > 1 else ""
     return threads, total
+
+
+def coach_question_total(account: Account, pack_id: str, lesson_id: str) -> int:
+    """How many questions the coach's classes asked on a lesson (0 for anyone but a coach)."""
+    if account.role != "coach":
+        return 0
+    classes = (CoachClass.select(CoachClass.classroom).join(Classroom)
+               .where((CoachClass.coach == account.id) & ~Classroom.deleted))
+    return Post.select().where(_coach_lesson_where(classes, pack_id, lesson_id)).count()
+
+
+def _coach_lesson_where(class_ids, pack_id: str, lesson_id: str):
+    return (Post.classroom_id.in_(class_ids) & (Post.pack_id == pack_id) & (Post.lesson_id == lesson_id)
+            & Post.parent_id.is_null() & ~Post.deleted & ~Post.hidden)
 
 
 def class_counts(classroom) -> tuple[int, int]:

@@ -142,7 +142,7 @@ def test_the_coach_flow_in_arabic(chromium, big_server, coach, class_url, axe_so
     learner = re.search(r'<a href="(/coach/classes/[^"]+/learners/[^"]+)"><bdi>Chausiku', overview).group(1)
     paths = [f"{class_url}?pack=fractions", f"{class_url}/grid?pack=fractions",
              f"{class_url}/grid?pack=fractions&learner=" + learner.rsplit("/", 1)[1], learner,
-             f"{class_url}/parent-reports", board, f"{lesson}/questions"]
+             f"{class_url}/parent-reports", board, lesson, f"{lesson}/questions"]
     tab = chromium.page()
     problems = []
     try:
@@ -158,6 +158,7 @@ def test_the_coach_flow_in_arabic(chromium, big_server, coach, class_url, axe_so
             problems += [f"{path}: {target}" for target in small_targets(tab)]
             problems += [f"{path}: [{v['impact']}] {v['id']}: {v['help']} at {v['nodes'][0]['target']}"
                          for v in axe_violations(tab, axe_source)]
+        assert tab.url().endswith(f"{lesson}/questions")
         thread = tab.html()
         assert "لماذا 2/4 تساوي 1/2؟" in thread and '<span class="badge">المعلّم</span>' in thread
     finally:
