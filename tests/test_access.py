@@ -9,6 +9,8 @@ EXPECTED = {
     "static": {"public"}, "language.choose": {"public"},
     "learn.home": {"public"}, "learn.pack": {"public"}, "learn.lesson": {"public"},
     "learn.transcript": {"public"}, "learn.search": {"public"},
+    "take_home.page": {"learner", "coach", "admin"}, "take_home.download": {"learner", "coach", "admin"},
+    "take_home.page": {"learner", "coach", "admin"}, "take_home.download": {"learner", "coach", "admin"},
     "media.blob": {"public"}, "apps.app_file": {"public"}, "media.healthz": {"public"}, "offline.service_worker": {"public"},
     "account.signin": {"public"}, "account.signin_post": {"public"}, "account.signin_class": {"public"},
     "account.signout": {"public"}, "account.signed_out_mark": {"public"},

@@ -198,3 +198,22 @@ def test_the_coach_is_told_when_a_skill_is_weak_evidence(app, library, people, t
     page = coach.get(f"/coach/classes/{people['amina'].classroom_id}?pack=weak").get_data(as_text=True)
     assert "Coin flips has only true/false questions, so mastery there is weak evidence." in page
     assert "One question has a single question, so mastery there rests on that one question." in page
+
+
+def test_the_stored_prediction_is_the_models_chance_before_the_answer(demo_app, people, clock):
+    """Worked by hand. A first answer on a new skill, a true/false item of authored difficulty -1 (guess 0.5):
+    P(right) = 0.2 (1 - slip(-1)) + 0.8 * 0.5. The next, on a three-choice item of difficulty -1.5 (guess 1/3),
+    starts from the estimate the first answer left (40 seconds of fading are negligible)."""
+    from server.learning import mastery
+
+    amina = people["amina"].id
+    _answer(amina, "pw-unequal-quarters-tf", True, clock)
+    with database.connection_context():
+        first = Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first()
+        p_after = _state(amina).p_known
+    assert first.payload["predicted"] == pytest.approx(0.2 * (1 - mastery.format_slip(-1.0)) + 0.8 * 0.5, abs=1e-4)
+    _answer(amina, "pw-equal-loaves", False, clock)
+    with database.connection_context():
+        second = Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first()
+    expected = p_after * (1 - mastery.format_slip(-1.5)) + (1 - p_after) / 3
+    assert second.payload["predicted"] == pytest.approx(expected, abs=1e-3)

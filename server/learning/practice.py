@@ -14,7 +14,7 @@ from server.ids import uuid7
 from server.content.library import get_pack
 from server.models import Answer, Item, ItemStat, LearnerStat, PackVersion, Skill, SkillState
 from server.models.base import utcnow
-from server.learning.progress import predict_success, record_event
+from server.learning.progress import record_event
 from server.content.quiz.grading import Grade, grade
 
 MAX_RESPONSE_CHARS = 2000
@@ -200,9 +200,6 @@ def record_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str,
     payload = {"pack_id": pack_id, "item_id": item_id, "skill_id": item.skill_id,
                "correct": result.is_correct, "score": round(result.score, 4),
                "response": _response_text(response), "version": pack.version}
-    predicted = predict_success(learner_id, pack_id, item_id)
-    if predicted is not None:
-        payload["predicted"] = predicted  # the model's forecast, kept to check the model later (bench)
     try:
         _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
     finally:
