@@ -17,7 +17,8 @@ from server.models import (DERIVED_MODELS, Answer, Event, ItemStat, LearnerStat,
 from server.models.base import utcnow
 
 KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "mastery_lost",
-         "erased", "post", "post_deleted", "handed_in", "work_reviewed"}
+         "erased", "post", "post_deleted", "handed_in", "work_reviewed",
+         "coach_reply"}
 FOLLOW_UPS = ("mastered", "mastery_lost")  # written by the fold itself, so a rebuild does not replay them
 
 
