@@ -217,3 +217,24 @@ def test_the_stored_prediction_is_the_models_chance_before_the_answer(demo_app, 
         second = Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first()
     expected = p_after * (1 - mastery.format_slip(-1.5)) + (1 - p_after) / 3
     assert second.payload["predicted"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_answer_that_reaches_mastery_says_so_and_names_what_it_opens(demo_app, people, clock):
+    """The result page of the answer that masters a skill says so (a heading of its own) and links the skills
+    it opens; the answer before it, and the next one, do not."""
+    amina = people["amina"]
+    attempts = []
+    for item in ("pw-equal-loaves", "pw-equal-loaves", "pw-equal-loaves", "pw-halves-of-things", "pw-equal-loaves"):
+        _answer(amina.id, item, True, clock)
+        with database.connection_context():
+            attempts.append(Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first())
+    with database.connection_context():
+        mastered_at = _state(amina.id).mastered_at
+    reaching = next(n for n, event in enumerate(attempts) if event.created_at == mastered_at)
+    browser = Browser(demo_app, amina)
+    pages = {n: browser.get(f"/practice/fractions/{SKILL}/result/{attempts[n].id}").get_data(as_text=True)
+             for n in (reaching - 1, reaching, reaching + 1) if 0 <= n < len(attempts)}
+    assert "You have mastered" in pages[reaching]
+    assert 'aria-labelledby="mastered-now"' in pages[reaching]
+    assert 'href="/practice/fractions/naming-fractions"' in pages[reaching]  # the next skill, now open
+    assert all("You have mastered" not in html for n, html in pages.items() if n != reaching)
