@@ -132,9 +132,9 @@ def quality_of(pairs: list, missing: int) -> dict:
 # ---- output --------------------------------------------------------------------------------------
 
 SHARES = {"unfinished at cap", "false mastery", "started with unknown prereq", "kept at 30 d, reviews",
-          "kept at 30 d, no reviews", "no practice offered"}
+          "kept at 30 d, no reviews", "no practice offered", "known of shown after holiday"}
 COLUMNS = ["median answers", "p90 answers", "unfinished at cap", "false mastery", "started with unknown prereq",
-           "kept at 30 d, reviews", "kept at 30 d, no reviews", "review answers"]
+           "kept at 30 d, reviews", "kept at 30 d, no reviews", "review answers", "known of shown after holiday"]
 
 
 def shown(name: str, figure: dict | None, cap: int, interval: bool = True) -> str:
@@ -193,7 +193,8 @@ def bench(quick: bool = False) -> list[tuple[str, object]]:
     for graph in result["graphs"]:
         for row in graph["policies"]:
             label = f"{graph['graph']} / {row['policy']} ({row['learners']} learners)"
-            for column in ("median answers", "false mastery", "started with unknown prereq", "kept at 30 d, reviews"):
+            for column in ("median answers", "false mastery", "started with unknown prereq", "kept at 30 d, reviews",
+                           "known of shown after holiday"):
                 out.append((f"{label}: {column}", shown(column, row["metrics"][column], graph["cap"], False)))
         quality = graph["model_quality"]
         if quality is not None:

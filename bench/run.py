@@ -25,7 +25,7 @@ if str(REPO) not in sys.path:  # run as a script: python bench/run.py
 
 from bench import (answer_storm, class_load, coach_pages, cold_start, fsync, hash_cost,  # noqa: E402
                    learner_mix, learning_sim, lesson_floor, memory, pack_import, pack_resume, page_weight, rebuild,
-                   search, server_process, slow_link, sync_push)
+                   search, server_process, slow_link, sync_push, take_home)
 from bench.fixtures import machine  # noqa: E402
 from bench.tables import format_table  # noqa: E402
 
@@ -47,6 +47,7 @@ BENCHES = [
     ("lesson_floor", lesson_floor.bench),
     ("fsync", fsync.bench),
     ("hash_cost", hash_cost.bench),
+    ("take_home", take_home.bench),
 ]
 PI_CPU = "0"
 

@@ -43,6 +43,7 @@ METRICS = {
     "kept at 30 d, reviews": (lambda o: o.kept_reviews, _mean),
     "kept at 30 d, no reviews": (lambda o: o.kept_none, _mean),
     "review answers": (lambda o: o.review_answers if o.finished else None, _mean),
+    "known of shown after holiday": (lambda o: o.after_holiday or (0, 0), _ratio),
     "no practice offered": (lambda o: o.no_practice_offered > 0, _mean),
 }
 

@@ -9,6 +9,9 @@ what the learner really knows. The same loop drives every policy:
 * after full mastery, two branches of the same learner over the next 30 days: with reviews (on school days
   the learner follows the policy's own reviews, up to `answers_per_day` a day) and without any practice
   (a holiday). Knowledge kept = share of the skills really known at day 30.
+* then, on the branch with reviews, a 30-day holiday followed by `HOLIDAY_ANSWERS` answers following the
+  policy's reviews: of the skills the policy then shows as mastered, the share really known (does the
+  policy notice what the holiday took, and restore it?).
 
 Policies (a policy object serves one graph; `start` gives the per-learner state):
 * pack order: skills in pack order, each skill's items round-robin, with the pack's own mastery rule;
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from bench.sim_truth import Learner, Params, TruthItem
 
 POST_DAYS = 30
+HOLIDAY_DAYS = 30
+HOLIDAY_ANSWERS = 60
 DEFAULT_RULE = {"rule": "streak", "count": 5}  # a pack's default (docs/pack-format.md)
 START_MINUTE = 9 * 60  # answers from 09:00, two minutes apart
 
@@ -37,6 +42,7 @@ class Outcome:
     kept_none: float | None = None  # the same without any practice
     review_answers: int = 0  # answers in those 30 days (with reviews)
     no_practice_offered: int = 0  # times the policy offered nothing while skills remained (server: fallbacks)
+    after_holiday: tuple | None = None  # (shown mastered and known, shown mastered) after holiday + answers
 
 
 class Clock:
@@ -168,6 +174,7 @@ def run_learner(policy, graph, learner: Learner, n: int, seed: int, clock: Clock
     per_day, day = learner.params.answers_per_day, 0
     while out.answers < cap and not run.all_mastered():
         learner.forget_until(day, rng)
+        clock.day = day + START_MINUTE / 1440  # the server reads the time of day at the start of the day too
         policy.day_start(run.st)
         today = 0
         while today < per_day and out.answers < cap and not run.all_mastered():
@@ -194,14 +201,16 @@ def _after_mastery(run: _Run, day: int, clock: Clock) -> None:
     resting = run.learner.copy()
     resting.forget_until(end, random.Random(f"{run.rng.random()}-rest"))
     run.out.kept_none = resting.known_share()
-    if not run.policy.has_reviews:  # nothing to follow: the same as no practice
+    if not run.policy.has_reviews:  # nothing to follow: the same as no practice (and after a holiday)
         run.out.kept_reviews = run.out.kept_none
+        _after_holiday(run, day + POST_DAYS, clock)
         return
     while True:
         day = next_school_day(day)
         if day > end:
             break
         run.learner.forget_until(day, run.rng)
+        clock.day = day + START_MINUTE / 1440  # without this, a day with no answer would not move the clock
         run.policy.day_start(run.st)
         today = 0
         while today < run.learner.params.answers_per_day:
@@ -212,6 +221,32 @@ def _after_mastery(run: _Run, day: int, clock: Clock) -> None:
         run.out.review_answers += today
     run.learner.forget_until(end, run.rng)
     run.out.kept_reviews = run.learner.known_share()
+    _after_holiday(run, day, clock)
+
+
+def _after_holiday(run: _Run, day: int, clock: Clock) -> None:
+    """A holiday, then up to HOLIDAY_ANSWERS answers following the policy's reviews; what it shows as
+    mastered then, against what is known."""
+    day += HOLIDAY_DAYS
+    while day % 7 >= 5:
+        day += 1
+    given = 0
+    while given < HOLIDAY_ANSWERS:
+        run.learner.forget_until(day, run.rng)
+        clock.day = day + START_MINUTE / 1440
+        run.policy.day_start(run.st)
+        today = 0
+        while today < run.learner.params.answers_per_day and given < HOLIDAY_ANSWERS:
+            item = run.policy.review_item(run.st)
+            if item is None:
+                break
+            answered = run.step(item, day, today)
+            today, given = today + answered, given + answered
+        if today == 0:
+            break
+        day = next_school_day(day)
+    shown = run.policy.mastered(run.st)
+    run.out.after_holiday = (sum(run.learner.known[s] for s in shown), len(shown))
 
 
 def default_params(strict: bool = True) -> Params:

@@ -62,8 +62,9 @@ class ServerPolicy:
         return st
 
     def day_start(self, st: dict) -> None:
-        """A new day: the learner opens "What next" again before practising."""
+        """A new day: the learner opens "What next" again before practising (reviews may have come due)."""
         st["current"] = None
+        st["states"] = self._states(st)
 
     def next_item(self, st: dict) -> TruthItem | None:
         """The server's next question, on the current skill or on "What next"'s first practice suggestion."""

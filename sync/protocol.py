@@ -19,7 +19,8 @@ MAX_COMPRESSED = 4 * 1024**2
 MAX_DECOMPRESSED = 32 * 1024**2
 MAX_BATCH = 2000
 EVENT_KINDS = {"answer", "lesson_opened", "lesson_finished", "goal_set", "reflection", "mastered", "mastery_lost",
-               "erased", "post", "post_deleted", "handed_in", "work_reviewed"}
+               "erased", "post", "post_deleted", "handed_in", "work_reviewed",
+               "coach_reply"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # \Z: no trailing newline
 MAX_PAYLOAD = 8192
 

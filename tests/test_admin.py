@@ -95,8 +95,10 @@ def test_csv_import_with_bom_makes_usernames_and_pins_and_everyone_can_sign_in(a
     assert response.headers["Cache-Control"] == "no-store"  # the page shows PINs
     html = response.get_data(as_text=True)
     assert "Imported 3 accounts from register.csv." in html
-    made_up = re.search(r'>Juma Hassan</th><td translate="no">juma\.hassan</td><td translate="no">Class 6</td><td>(\d{4})</td>', html).group(1)
-    assert '>Juma Hassan</th><td translate="no">juma.hassan2</td><td translate="no">Class 6</td><td>(from the file)</td>' in html
+    made_up = re.search(r'>Juma Hassan</bdi></strong> <span class="meta" translate="no">juma\.hassan</span><br>Class: '
+                        r'<bdi translate="no">Class 6</bdi><br>PIN: <strong class="pin" translate="no">(\d{4})</strong>',
+                        html).group(1)  # on a sign-in card
+    assert '<li><bdi translate="no">Juma Hassan</bdi> (<bdi translate="no">juma.hassan2</bdi>)</li>' in html  # PIN from the file
     assert "has the same name as row 2; they are told apart by username (juma.hassan2)" in html
     with database.connection_context():
         class6 = Classroom.get(Classroom.name == "Class 6")
@@ -105,7 +107,8 @@ def test_csv_import_with_bom_makes_usernames_and_pins_and_everyone_can_sign_in(a
     for username, pin in (("juma.hassan", made_up), ("juma.hassan2", "0042")):
         assert Browser(demo_app, None).post("/signin", data={"username": username, "password": pin}).status_code == 302
     imported = [d for a, d in _audit_actions() if a == "import_accounts"]
-    assert imported == [{"file": "register.csv", "count": 3, "usernames": ["juma.hassan", "juma.hassan2", "otieno"]}]
+    assert imported == [{"file": "register.csv", "count": 3, "usernames": ["juma.hassan", "juma.hassan2", "otieno"],
+                         "cards": 1}]
 
 
 def test_csv_import_reads_latin1_with_semicolons_and_a_class_for_the_whole_file(admin):
@@ -196,7 +199,9 @@ def test_every_admin_action_is_in_the_audit_log_with_who_and_what(admin, people)
     admin.post(f"/admin/accounts/{people['amina'].id}/move", data={"class_id": _class_id("Class 6")})
     _upload(admin, b"name,pin,class\nRehema,4829,Class 6\n")
     html = admin.get("/admin/audit").get_data(as_text=True)
-    rows = re.findall(r'<tr><th scope="row"><time[^>]*>[^<]+</time></th><td>([^<]+)</td><td>([^<]+)</td><td>([^<]*)</td>', html)
+    rows = [(who, what, re.sub(r"<[^>]+>", "", detail)) for who, what, detail in re.findall(
+        r'<tr><th scope="row"><time[^>]*>[^<]+</time></th><td translate="no">([^<]+)</td><td>([^<]+)</td><td>(.*?)</td></tr>',
+        html)]
     assert rows == [
         ("Head teacher", "imported accounts from a file", "file: register.csv; count: 1; usernames: rehema"),
         ("Head teacher", "moved a learner to another class", "username: amina; from class: Class 5; to class: Class 6"),
@@ -205,7 +210,7 @@ def test_every_admin_action_is_in_the_audit_log_with_who_and_what(admin, people)
         ("Head teacher", "created a class", "class: Class 6; name: Class 6"),
     ]
     home = admin.get("/admin").get_data(as_text=True)
-    assert "Head teacher imported accounts from a file" in home and "2 classes" in home
+    assert '<bdi translate="no">Head teacher</bdi> imported accounts from a file' in home and "2 classes" in home
 
 
 def test_add_a_coach_to_a_class_and_take_them_off_it(admin, demo_app, people, browser_for):
@@ -230,7 +235,7 @@ def test_add_a_coach_to_a_class_and_take_them_off_it(admin, demo_app, people, br
     assert _count(CoachClass, CoachClass.coach == teacher.id) == 1
     assert [a for a, _ in _audit_actions()] == ["create_class", "add_coach", "remove_coach"]
     log = admin.get("/admin/audit").get_data(as_text=True)
-    assert "added a coach to a class" in log and "took a coach off a class" in log and "username: teacher" in log
+    assert "added a coach to a class" in log and "took a coach off a class" in log and 'username: <bdi translate="no">teacher</bdi>' in log
 
 
 def test_an_admin_only_reaches_their_own_school(admin, people):

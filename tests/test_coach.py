@@ -228,7 +228,7 @@ def test_coach_actions_are_in_the_audit_log_for_the_admin(demo_app, browser_for,
     teacher.post(f"/coach/classes/{class_id}/assignments/{row.id}/remove")
     log = browser_for("admin").get("/admin/audit").get_data(as_text=True)
     assert "assigned work" in log and "took back assigned work" in log and "Naming fractions" in log
-    assert "class: Class 5" in log and f"due: {due}" in log
+    assert 'class: <bdi translate="no">Class 5</bdi>' in log and f'due: <bdi translate="no">{due}</bdi>' in log
     # A refused assignment writes no audit entry.
     teacher.post(f"/coach/classes/{class_id}/assign", data={"pack": "fractions", "target": "class"})
     assert [a for a, _ in _audit()] == ["assign_work", "remove_assignment"]
@@ -272,7 +272,9 @@ def test_learner_page_shows_activity_mastery_goal_and_reflections(stuck_and_mast
     amina.post("/packs/fractions/units/parts-of-a-whole/reflect", data={"learned": "Thirds are equal parts."})
     html = browser_for("teacher").get(f"/coach/classes/{class_id}/learners/{amina.account.id}").get_data(as_text=True)
     assert "4 answers, 4 right" in html and "this week: 4 / 30" in html
-    assert "Knowing what a fraction means</span>: <span class=\"ok\">✔ Mastered</span>" in html
+    assert ('Knowing what a fraction means</span>: <span class="s-mastered"><span aria-hidden="true">✔</span> Mastered'
+            in html)
+    assert "No wrong answers yet." in html
     assert "What I learned: Thirds are equal parts." in html
     timeline = html[html.index("Recent activity"):]
     assert timeline.index("Wrote a reflection on “Parts of a whole”") < timeline.index("Set a weekly goal of 30 answers")
@@ -311,6 +313,44 @@ def test_each_parent_report_is_in_the_language_the_family_reads(stuck_and_master
     assert "Learning report for <bdi>Juma</bdi>" in every and "Juma answered 4 practice questions and got 0 right." in every
 
 
+def _articles(html: str) -> dict[str, str]:
+    """Each parent report of a page by its learner's name."""
+    return {re.search(r"<bdi>([^<]+)</bdi>", a.split("<h1", 1)[1]).group(1): a
+            for a in re.findall(r'<article class="page".*?</article>', html, re.S)}
+
+
+def test_print_all_gives_every_family_its_own_language_with_nothing_left_in_english(stuck_and_mastered,
+                                                                                   browser_for, class_id, people):
+    choices = {"amina": "ar", "juma": "sw", "neema": "fr", "baraka": "es"}  # zawadi and jean: the school's
+    with database.connection_context():
+        for username, code in choices.items():
+            Account.update(profile={"language": code}).where(Account.id == people[username].id).execute()
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}").get_data(as_text=True)
+    assert f'<a href="/coach/classes/{class_id}/parent-reports">Parent reports: print all</a>' in overview
+    every = teacher.get(f"/coach/classes/{class_id}/parent-reports").get_data(as_text=True)
+    assert '<html lang="en"' in every
+    assert ("6 reports, each in the language its family reads:\n<bdi>Arabic</bdi> (1), <bdi>English</bdi> (2), "
+            "<bdi>Spanish</bdi> (1), <bdi>French</bdi> (1), <bdi>Swahili</bdi> (1).") in every
+    articles = _articles(every)
+    assert len(articles) == 6
+    expected = {"Amina": ('lang="ar" dir="rtl"', "تقرير"), "Juma": ('lang="sw" dir="ltr"', "Ripoti"),
+                "Neema": ('lang="fr" dir="ltr"', "Bilan"), "Baraka": ('lang="es" dir="ltr"', "Informe"),
+                "Zawadi": ('lang="en" dir="ltr"', "Learning report"), "Jean": ('lang="en" dir="ltr"', "Learning report")}
+    english = ("Learning report for", "practice questions", "skills mastered", "has mastered", "working on",
+               "You can help", "Family", "has not answered")
+    for name, (attributes, heading) in expected.items():
+        article = articles[name]
+        assert article.startswith(f'<article class="page" aria-labelledby="r-') and attributes in article.split(">")[0]
+        assert heading in article.split("</h1>")[0], (name, article[:300])
+        if "en" not in attributes:
+            assert not [words for words in english if words in article], (name, article)
+    # One learner's own report is the same article, in the same language.
+    single = teacher.get(f"/coach/classes/{class_id}/learners/{people['amina'].id}/parent-report").get_data(as_text=True)
+    assert _articles(single)["Amina"].replace('r-1"', 'r-N"') == articles["Amina"].replace(
+        f'r-{list(articles).index("Amina") + 1}"', 'r-N"')
+
+
 def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_id):
     with database.connection_context():
         evil = Account.create(id=str(uuid.uuid4()), school=Classroom.get_by_id(class_id).school, username="evil",
@@ -334,11 +374,87 @@ def test_csv_exports_neutralize_formulas(stuck_and_mastered, browser_for, class_
     assert evil_row[0].startswith("'=") and evil_row[-1] == "'@SUM(1+1)"
     assert sum(row[0] == "Juma" and row[-1] == "Loaf B" or row[0] == "Juma" and row[-1] == "Both loaves"
                for row in answers) == 4
+    items = _items()  # the question column has the question's words, never the item's id
+    assert {row[3] for row in answers if row[0] == "Juma"} == {
+        "Two loaves are each cut into 3 pieces. Which loaf is cut into thirds?"}
+    assert not any(row[3] in items for row in answers)
+    assert {row[4] for row in answers if row[0] == "Juma"} == {"Knowing what a fraction means"}  # a title, not an id
+
+
+def test_the_learner_page_says_what_the_overview_says_and_lists_recent_wrong_answers(stuck_and_mastered,
+                                                                                    browser_for, class_id):
+    juma = stuck_and_mastered[1].account
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
+    assert "Struggling: 4 wrong in a row" in _row(overview, "Juma")
+    page = teacher.get(f"/coach/classes/{class_id}/learners/{juma.id}").get_data(as_text=True)
+    skills = page[page.index("<h2>Skills</h2>"):page.index('<h2 id="wrong">')]
+    assert ('Knowing what a fraction means</span>: <span class="s-struggling"><span aria-hidden="true">⚠</span> '
+            'Struggling: 4 wrong in a row</span>') in skills
+    assert "In progress" not in skills
+    # Every cell of the overview's row appears, in the same words, on the learner's page.
+    for words in re.findall(r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>',
+                            _row(overview, "Juma")):
+        assert words in skills
+    wrong = page[page.index('<h2 id="wrong">'):page.index("<h2>Reflections</h2>")]
+    assert wrong.count("<li>") == 4
+    assert "Two loaves are each cut into 3 pieces. Which loaf is cut into thirds?" in wrong
+    assert "Their answer: <bdi" in wrong and ">Loaf A</bdi>" in wrong  # the right answer, in words
+    assert "<time datetime=" in wrong
+    assert not any(item_id in page for item_id in _items())
+
+
+def test_the_grid_one_skill_with_every_learner_and_one_learner_with_every_skill(stuck_and_mastered, browser_for,
+                                                                                class_id, people):
+    teacher = browser_for("teacher")
+    overview = teacher.get(f"/coach/classes/{class_id}?pack=fractions").get_data(as_text=True)
+    sums = overview[overview.index('<ul class="skill-sums">'):]
+    assert ">Knowing what a fraction means</a>: 1 of 6 learners mastered it, 1 struggling</li>" in sums
+    assert f'href="/coach/classes/{class_id}/grid?skill={SKILL}&amp;pack=fractions"' in sums
+    assert '<details class="wide"><summary>Every learner and every skill (a wide table)</summary>' in overview
+
+    one_skill = teacher.get(f"/coach/classes/{class_id}/grid?pack=fractions&skill={SKILL}").get_data(as_text=True)
+    rows = dict(re.findall(r'<th scope="row" class="name" translate="no"><a [^>]*>([^<]+)</a></th>'
+                           r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', one_skill))
+    assert rows == {"Amina": "Mastered", "Baraka": "Not started", "Jean": "Not started",
+                    "Juma": "Struggling: 4 wrong in a row", "Neema": "Not started", "Zawadi": "Not started"}
+    assert "1 of 6 learners mastered it" in one_skill and "<strong aria-current=\"page\">One skill, all learners" in one_skill
+    assert 'rel="next"' in one_skill and 'rel="prev"' not in one_skill  # the first skill: the next one a tap away
+    # An unknown skill shows the first one; no skill at all too.
+    def main(url):
+        html = teacher.get(url).get_data(as_text=True)
+        return html[html.index("<main"):html.index("</main>")]
+    assert main(f"/coach/classes/{class_id}/grid?pack=fractions&skill=nope") == main(
+        f"/coach/classes/{class_id}/grid?pack=fractions") == one_skill[one_skill.index("<main"):one_skill.index("</main>")]
+
+    juma = people["juma"].id
+    one_learner = teacher.get(f"/coach/classes/{class_id}/grid?pack=fractions&learner={juma}").get_data(as_text=True)
+    lines = re.findall(r'<th scope="row" lang="en" dir="ltr"><a [^>]*>([^<]+)</a></th>'
+                       r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', one_learner)
+    assert lines[0] == ("Knowing what a fraction means", "Struggling: 4 wrong in a row") and len(lines) == 6
+    assert {state for _, state in lines[1:]} == {"Locked"}
+    # The same words as the overview's table and the learner's page.
+    assert [state for _, state in lines] == re.findall(
+        r'<td class="s-[a-z_]+"><span aria-hidden="true">[^<]*</span> ([^<]+)</td>', _row(overview, "Juma"))
+    assert 'rel="prev"' in one_learner and 'rel="next"' in one_learner  # Juma is between Jean and Neema
+
+
+def test_a_wrong_answer_on_a_question_no_longer_installed_gets_a_neutral_label(stuck_and_mastered, browser_for,
+                                                                              class_id):
+    juma = stuck_and_mastered[1].account
+    with database.connection_context():
+        record_event(juma.id, "answer", {"pack_id": "fractions", "item_id": "pw-gone-since-the-update",
+                                         "skill_id": SKILL, "correct": False, "score": 0,
+                                         "response": '{"answer": "7"}'})
+    page = browser_for("teacher").get(f"/coach/classes/{class_id}/learners/{juma.id}").get_data(as_text=True)
+    assert "pw-gone-since-the-update" not in page
+    assert "a question no longer installed" in page and ">7</bdi>" in page
 
 
 def _coach_routes(class_id: str, learner_id: str) -> list[tuple[str, str, dict]]:
     base = f"/coach/classes/{class_id}"
     return [("GET", base, {}), ("GET", f"{base}/items", {}), ("GET", f"{base}/report", {}),
+            ("GET", f"{base}/grid?skill={SKILL}", {}), ("GET", f"{base}/grid?learner={learner_id}", {}),
             ("GET", f"{base}/learners/{learner_id}", {}), ("GET", f"{base}/learners/{learner_id}/parent-report", {}),
             ("GET", f"{base}/parent-reports", {}), ("GET", f"{base}/assign", {}),
             ("GET", f"{base}/grid.csv", {}), ("GET", f"{base}/answers.csv", {}),

@@ -338,3 +338,147 @@ def test_a_refused_answer_to_an_older_question_still_says_why(demo_app, browser_
     refused = browser_for("juma").post(f"/questions/{oldest.id}/answers", data={"body": "", "question": oldest.id})
     assert refused.status_code == 400 and "Write your question or answer first." in _html(refused)
     assert _posts(parent_id=oldest.id) == []
+
+
+# --- the coach replies ------------------------------------------------------------------------------
+
+def test_the_coach_replies_from_the_questions_page_and_the_class_sees_it_marked(demo_app, browser_for, lesson_id,
+                                                                               class_id, people):
+    amina, coach = browser_for("amina"), browser_for("teacher")
+    _ask(amina, lesson_id, "What is a numerator?", class_id)
+    question = _only_post()
+    board = _html(coach.get(f"/coach/classes/{class_id}/questions"))
+    assert f'action="/questions/{question.id}/answers"' in board and 'name="back" value="board"' in board
+    assert f'href="{_url(lesson_id)}/questions"' in board  # the lesson's thread, one tap away
+
+    replied = coach.post(f"/questions/{question.id}/answers", data={"body": "The number above the line.",
+                                                                    "back": "board"})
+    assert replied.status_code == 303
+    assert replied.headers["Location"].endswith(f"/coach/classes/{class_id}/questions?done=replied#p-{question.id}")
+    reply = _posts(parent_id=question.id)[0]
+    assert (reply.author_id, reply.classroom_id, reply.body) == (people["teacher"].id, class_id,
+                                                                 "The number above the line.")
+    with database.connection_context():  # an event in the asker's log, queued for the hub like a post
+        event = Event.get_by_id(reply.id)
+        assert (event.kind, event.learner_id, event.payload["coach_id"]) == (
+            "coach_reply", people["amina"].id, people["teacher"].id)
+        assert Outbox.select().where(Outbox.event_id == reply.id).count() == 1
+    board = _html(coach.get(f"/coach/classes/{class_id}/questions?done=replied"))
+    assert "Not answered yet (0)" in board and "Your reply is posted." in board
+    thread = _html(amina.get(f"{_url(lesson_id)}/questions"))
+    coach_name = people["teacher"].display_name.split()[0]
+    assert (f'<strong><bdi>{coach_name}</bdi></strong> <span class="badge">Coach</span>: '
+            '<span class="post" dir="auto">The number above the line.</span>') in thread
+    assert thread.count('class="badge"') == 1  # the learner's own question carries no badge
+
+
+def test_the_coach_replies_from_the_lesson_thread(demo_app, browser_for, lesson_id, class_id, people):
+    juma, coach = browser_for("juma"), browser_for("teacher")
+    _ask(juma, lesson_id, "Can a fraction be bigger than one?", class_id)
+    question = _only_post()
+    thread = _html(coach.get(f"{_url(lesson_id)}/questions"))
+    assert "Can a fraction be bigger than one?" in thread and ">Reply</button>" in thread
+    assert "/report" not in thread and "/delete" not in thread and 'id="ask-body"' not in thread
+    replied = coach.post(f"/questions/{question.id}/answers", data={"body": "Yes: 5/4 is one and a quarter."})
+    assert replied.status_code == 303 and replied.headers["Location"].endswith(f"{_url(lesson_id)}/questions?done=replied")
+    assert _posts(parent_id=question.id)[0].author_id == people["teacher"].id
+    page = _html(coach.get(f"{_url(lesson_id)}/questions?done=replied"))
+    assert "Your reply is posted." in page and '<span class="badge">Coach</span>' in page
+    assert '<span class="badge">Coach</span>' in _html(juma.get(f"{_url(lesson_id)}/questions"))
+
+
+def test_an_empty_reply_is_refused_with_one_message_and_nothing_stored(demo_app, browser_for, lesson_id, class_id):
+    _ask(browser_for("amina"), lesson_id, "Why?", class_id)
+    question = _only_post()
+    coach = browser_for("teacher")
+    refused = coach.post(f"/questions/{question.id}/answers", data={"body": "  ", "back": "board"})
+    page = _html(refused)
+    assert refused.status_code == 400 and page.count('role="alert"') == 1
+    assert "Write your question or answer first." in page and 'aria-invalid="true"' in page
+    assert len(_posts()) == 1
+    with database.connection_context():
+        assert Event.select().where(Event.kind == "coach_reply").count() == 0
+
+
+def test_only_a_coach_of_the_askers_class_can_reply(demo_app, browser_for, lesson_id, class_id, other_class):
+    from tests.conftest import Browser
+
+    _ask(browser_for("amina"), lesson_id, "Class 5 only", class_id)
+    question = _only_post()
+    stranger = Browser(demo_app, other_class["coach"])
+    assert stranger.post(f"/questions/{question.id}/answers", data={"body": "Hello"}).status_code == 404
+    assert "Class 5 only" not in _html(stranger.get(f"{_url(lesson_id)}/questions"))
+    assert browser_for("admin").post(f"/questions/{question.id}/answers", data={"body": "Hi"}).status_code == 403
+    answer = _posts(parent_id=question.id)
+    assert answer == []
+    with database.connection_context():
+        assert Event.select().where(Event.kind == "coach_reply").count() == 0
+
+
+def test_a_coach_reply_survives_a_rebuild_and_goes_with_the_asker_when_erased(demo_app, browser_for, lesson_id,
+                                                                              class_id, people):
+    from server.learning.progress import rebuild_all
+
+    amina, coach = browser_for("amina"), browser_for("teacher")
+    _ask(amina, lesson_id, "Is 3/3 one whole?", class_id)
+    question = _only_post()
+    coach.post(f"/questions/{question.id}/answers", data={"body": "Yes, it is."})
+    export = amina.get("/me/export.json").get_json()
+    assert any(e["kind"] == "coach_reply" and e["payload"]["body"] == "Yes, it is." for e in export["events"])
+    with database.connection_context():
+        Post.delete().where(Post.parent_id == question.id).execute()
+        rebuild_all()
+    assert [p.author_id for p in _posts(parent_id=question.id)] == [people["teacher"].id]
+
+    assert browser_for("admin").post(f"/admin/learners/{people['amina'].id}/erase").status_code == 303
+    assert _posts() == []
+    with database.connection_context():
+        assert Event.select().where(Event.kind == "coach_reply").count() == 0
+
+
+def test_a_coach_reply_goes_to_the_hub_under_the_askers_id(demo_app, browser_for, lesson_id, class_id, people, hub):
+    import sqlite3
+
+    from sync.client import pair, push_pending
+    from sync.transport import HttpTransport
+    from tests.test_sync import new_code
+
+    transport, data_dir = HttpTransport(hub["url"]), demo_app.config["DATA_DIR"]
+    with database.connection_context():
+        pair(transport, new_code(hub, "Shule ya Majibu"), data_dir)
+    _ask(browser_for("amina"), lesson_id, "Who answers here?", class_id)
+    question = _only_post()
+    browser_for("teacher").post(f"/questions/{question.id}/answers", data={"body": "Your coach does."})
+    with database.connection_context():
+        result = push_pending(transport, data_dir)
+    connection = sqlite3.connect(hub["data"] / "lantern.db")
+    try:
+        rows = connection.execute("SELECT learner_id, payload FROM received_event WHERE kind = 'coach_reply'").fetchall()
+    finally:
+        connection.close()
+    assert len(rows) == 1 and rows[0][0] == people["amina"].id, result
+    assert '"Your coach does."' in rows[0][1] and people["teacher"].id in rows[0][1]
+
+
+def test_a_question_on_a_lesson_no_longer_installed_shows_no_internal_id(demo_app, browser_for, lesson_id, class_id):
+    _ask(browser_for("amina"), lesson_id, "About an old lesson", class_id)
+    with database.connection_context():
+        Post.update(lesson_id="l-retired-in-v2").execute()
+    board = _html(browser_for("teacher").get(f"/coach/classes/{class_id}/questions"))
+    assert "About an old lesson" in board and "On a lesson no longer installed" in board
+    assert "l-retired-in-v2" not in board
+
+
+def test_the_lesson_page_leads_the_coach_to_their_classes_questions(demo_app, browser_for, lesson_id, class_id,
+                                                                     other_class):
+    from tests.conftest import Browser
+
+    coach = browser_for("teacher")
+    assert "/questions" not in _html(coach.get(_url(lesson_id)))  # nothing asked yet: no link
+    _ask(browser_for("amina"), lesson_id, "A first question", class_id)
+    _ask(browser_for("juma"), lesson_id, "A second question", class_id)
+    page = _html(coach.get(_url(lesson_id)))
+    assert f'<a href="{_url(lesson_id)}/questions">Read and reply to 2 questions from your classes</a>' in page
+    assert "A first question" not in page  # the questions themselves are on the thread
+    assert "/questions" not in _html(Browser(demo_app, other_class["coach"]).get(_url(lesson_id)))
+    assert "Read and reply" not in _html(browser_for("admin").get(_url(lesson_id)))

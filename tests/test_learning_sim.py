@@ -221,3 +221,49 @@ def test_server_policy_runs_learners_end_to_end(fractions, tmp_path):
     assert sum(len(o.declarations) for o in outcomes) >= 1  # the server declared some mastery
     stored, stored_missing = sim_metrics.predictions_in_folder(tmp_path / "data")  # --data reads the same
     assert len(stored) + stored_missing == len(pairs) + missing
+
+
+class _Recording:
+    """A policy that has mastered everything and offers no review: it records the clock at each day start."""
+
+    name, has_reviews = "recording", True
+
+    def __init__(self, graph, clock):
+        self.graph, self.clock, self.mornings = graph, clock, []
+
+    def start(self, n, seed):
+        return {}
+
+    def day_start(self, st):
+        self.mornings.append(self.clock.day)
+
+    def next_item(self, st):
+        return None
+
+    review_item = next_item
+
+    def mastered(self, st):
+        return {s.skill_id for s in self.graph.practised}
+
+    def finish(self):
+        pass
+
+
+def test_the_clock_moves_each_school_day_even_when_nothing_is_answered(fractions):
+    clock = Clock()
+    policy = _Recording(fractions, clock)
+    learner = make_learner(random.Random("7-0-learner"), list(fractions.skills), default_params())
+    out = run_learner(policy, fractions, learner, 0, 7, clock, 360)
+    assert out.finished and out.answers == 0
+    days = [int(m) for m in policy.mornings]
+    assert days == sorted(set(days))  # one morning a school day, later each time
+    assert len(days) >= 20 + 1  # the 30 days after mastery (22 school days) and the day after the holiday
+    assert all(d % 7 < 5 for d in days)  # school days only
+    assert days[-1] >= 60  # the holiday after the review month was lived through
+    known, shown = out.after_holiday
+    assert shown == len(fractions.practised) and 0 <= known <= shown
+
+
+def test_known_of_shown_after_holiday_is_a_ratio_over_every_learner():
+    traces = [Outcome(after_holiday=(3, 4)), Outcome(after_holiday=(1, 4)), Outcome(after_holiday=None)]
+    assert sim_metrics.figure("known of shown after holiday", traces) == pytest.approx(4 / 8)

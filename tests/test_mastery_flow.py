@@ -198,3 +198,43 @@ def test_the_coach_is_told_when_a_skill_is_weak_evidence(app, library, people, t
     page = coach.get(f"/coach/classes/{people['amina'].classroom_id}?pack=weak").get_data(as_text=True)
     assert "Coin flips has only true/false questions, so mastery there is weak evidence." in page
     assert "One question has a single question, so mastery there rests on that one question." in page
+
+
+def test_the_stored_prediction_is_the_models_chance_before_the_answer(demo_app, people, clock):
+    """Worked by hand. A first answer on a new skill, a true/false item of authored difficulty -1 (guess 0.5):
+    P(right) = 0.2 (1 - slip(-1)) + 0.8 * 0.5. The next, on a three-choice item of difficulty -1.5 (guess 1/3),
+    starts from the estimate the first answer left (40 seconds of fading are negligible)."""
+    from server.learning import mastery
+
+    amina = people["amina"].id
+    _answer(amina, "pw-unequal-quarters-tf", True, clock)
+    with database.connection_context():
+        first = Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first()
+        p_after = _state(amina).p_known
+    assert first.payload["predicted"] == pytest.approx(0.2 * (1 - mastery.format_slip(-1.0)) + 0.8 * 0.5, abs=1e-4)
+    _answer(amina, "pw-equal-loaves", False, clock)
+    with database.connection_context():
+        second = Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first()
+    expected = p_after * (1 - mastery.format_slip(-1.5)) + (1 - p_after) / 3
+    assert second.payload["predicted"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_answer_that_reaches_mastery_says_so_and_names_what_it_opens(demo_app, people, clock):
+    """The result page of the answer that masters a skill says so (a heading of its own) and links the skills
+    it opens; the answer before it, and the next one, do not."""
+    amina = people["amina"]
+    attempts = []
+    for item in ("pw-equal-loaves", "pw-equal-loaves", "pw-equal-loaves", "pw-halves-of-things", "pw-equal-loaves"):
+        _answer(amina.id, item, True, clock)
+        with database.connection_context():
+            attempts.append(Event.select().where(Event.kind == "answer").order_by(Event.created_at.desc()).first())
+    with database.connection_context():
+        mastered_at = _state(amina.id).mastered_at
+    reaching = next(n for n, event in enumerate(attempts) if event.created_at == mastered_at)
+    browser = Browser(demo_app, amina)
+    pages = {n: browser.get(f"/practice/fractions/{SKILL}/result/{attempts[n].id}").get_data(as_text=True)
+             for n in (reaching - 1, reaching, reaching + 1) if 0 <= n < len(attempts)}
+    assert "You have mastered" in pages[reaching]
+    assert 'aria-labelledby="mastered-now"' in pages[reaching]
+    assert 'href="/practice/fractions/naming-fractions"' in pages[reaching]  # the next skill, now open
+    assert all("You have mastered" not in html for n, html in pages.items() if n != reaching)

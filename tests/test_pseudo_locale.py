@@ -120,13 +120,30 @@ def test_the_pseudo_catalogue_marks_the_interface(pseudo_app):
     assert f"<h1>{OPEN}Sign in{CLOSE}</h1>" in html
 
 
+@pytest.fixture
+def a_coach_reply(pseudo_app, people):
+    """A question under the first lesson with the coach's reply (so the Questions page and the lesson's
+    thread have posts, a reply form and the "Coach" mark in them)."""
+    from server.db import database
+    from server.learning import discussion
+    from server.models import Lesson, PackVersion
+
+    with database.connection_context():
+        pack = PackVersion.get(PackVersion.is_active & (PackVersion.pack_id == "fractions"))
+        lesson = Lesson.select().where(Lesson.pack_version == pack).order_by(Lesson.position).first()
+        question = discussion.ask(people["amina"], "fractions", lesson.lesson_id, {"body": "Why?"})
+        discussion.ask(people["amina"], "fractions", lesson.lesson_id, {"body": "And this one?"})
+        discussion.reply(people["teacher"], question.id, {"body": "Because."})
+    return f"/packs/fractions/lessons/{lesson.lesson_id}/questions"
+
+
 @pytest.mark.parametrize(("role", "seeds"), [
     (None, ["/", "/signin", "/search?q=fraction", "/no-such-page"]),
     ("amina", ["/", "/next", "/me", "/profile", "/projects", "/me/portfolio", "/no-such-page"]),
     ("teacher", ["/", "/coach"]),
     ("admin", ["/", "/admin", "/coach", "/admin/usb", "/admin/status", "/admin/poster", "/admin/audit"]),
 ])
-def test_every_page_is_translated_for_every_role(pseudo_app, stuck_and_mastered, people, role, seeds):
+def test_every_page_is_translated_for_every_role(pseudo_app, stuck_and_mastered, a_coach_reply, people, role, seeds):
     found = _crawl(Browser(pseudo_app, people[role] if role else None), seeds)
     report = "\n".join(f"  {url}: {sorted(set(words))[:12]}" for url, words in found.items())
     assert not found, f"interface text outside the catalogue for {role or 'a visitor'}:\n{report}"

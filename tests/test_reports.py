@@ -192,7 +192,7 @@ TITLES = {("skill", "f", "meaning"): "Knowing fractions", ("lesson", "f", "l1"):
     ("answer", {"pack_id": "f", "skill_id": "meaning", "correct": True}, "Answered a question on Knowing fractions: right"),
     ("answer", {"pack_id": "f", "skill_id": "meaning", "correct": False}, "Answered a question on Knowing fractions: not right"),
     ("lesson_opened", {"pack_id": "f", "lesson_id": "l1"}, "Opened the lesson “What is a fraction?”"),
-    ("lesson_finished", {"pack_id": "f", "lesson_id": "gone"}, "Finished the lesson “gone”"),
+    ("lesson_finished", {"pack_id": "f", "lesson_id": "gone"}, "Finished the lesson “a lesson no longer installed”"),  # never the id
     ("mastered", {"pack_id": "f", "skill_id": "meaning"}, "Mastered Knowing fractions"),
     ("goal_set", {"weekly_answers": 30}, "Set a weekly goal of 30 answers"),
     ("reflection", {"pack_id": "f", "unit_id": "u1"}, "Wrote a reflection on “Parts of a whole”"),

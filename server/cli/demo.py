@@ -1,4 +1,5 @@
-"""The demo school: bundled packs imported, a class of learners, a coach and an admin."""
+"""The demo school: bundled packs imported (and a one-lesson video pack the demo draws itself), a class of
+learners, a coach and an admin, and some classwork (server.cli.demo_activity)."""
 import tempfile
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from server.db import database
 from server.models import Account
 from server.content.packs.build import build_pack
 from server.content.packs.install import Library, import_pack
+from server.cli.demo_activity import ensure_activity
 from server.people.school import create_account, create_class, create_school, the_school
 
 BUNDLED = shipped("content_packs")
@@ -30,6 +32,7 @@ def ensure_demo(config: dict) -> list[str]:
                 built = build_pack(src, Path(tmp) / f"{src.name}.lantern")
                 lines.append(import_pack(built.path, library, progress=lambda _: None).summary)
         _ensure_people()
+        ensure_activity(config["DATA_DIR"])
     lines.append("Demo accounts (sign in at /signin):")
     lines += [f"  learner {u} PIN {pin}" for u, _, pin in DEMO_LEARNERS[:2]]
     lines += [f"  {role} {u} password {pw}" for role, u, _, pw in DEMO_STAFF]

@@ -14,9 +14,13 @@ from server.db import database
 from server.people.classes import class_for, learner_ids_query, learners_query
 from server.models import Account, Answer, Item, PackVersion
 from server.content.quiz.grading import choices_for_display
+from server.i18n import N_, translate
 from server.coaching.reports import choose_pack, share, skill_columns
 
 MAX_LABEL = 80
+NO_ANSWER = N_("(no answer)")
+PICTURE_ONLY = N_("a question with no words (a picture only)")
+GONE = N_("a question no longer installed")
 SHOWN_WRONG = 3  # wrong answers listed per question; the rest are counted
 
 
@@ -75,18 +79,18 @@ def response_label(item: dict, response_text: str) -> str:
     value = response.get("answer")
     if kind in ("single", "multiple") or (kind == "fill" and item.get("input") == "choice"):
         picked = value if isinstance(value, list) else [value]
-        return _short("; ".join(_pick(choices_for_display(item), v) for v in picked)) or "(no answer)"
+        return _short("; ".join(_pick(choices_for_display(item), v) for v in picked)) or translate(NO_ANSWER)
     if kind == "truefalse":
-        return {"true": "True", "false": "False"}.get(str(value).strip().lower(), "(no answer)")
+        return translate({"true": N_("True"), "false": N_("False")}.get(str(value).strip().lower(), NO_ANSWER))
     text = " ".join(str(value or "").split())
-    return _short(text) if text else "(blank)"
+    return _short(text) if text else translate(N_("(blank)"))
 
 
 def _pick(options: list[str], index) -> str:
     try:
         return plain_text(options[int(index)])
     except (TypeError, ValueError, IndexError):
-        return "(no answer)"
+        return translate(NO_ANSWER)
 
 
 def _short(text: str, limit: int = MAX_LABEL) -> str:
@@ -100,6 +104,11 @@ def plain_text(markdown: str, limit: int = 140) -> str:
     text = re.sub(r"<[^>]+>|\[\[blank\]\]", " ", text).replace("\\", "")
     text = re.sub(r"[*_`#]+", "", text)
     return _short(" ".join(text.split()), limit)
+
+
+def question_words(item: dict) -> str:
+    """A question as a coach reads it: its words, never its id (a neutral label for a picture-only one)."""
+    return plain_text(item.get("prompt", "")) or translate(PICTURE_ONLY)
 
 
 def summarize_wrong(rows: list[tuple[str, str, str, int]], answered_by: int) -> list[WrongAnswer]:
@@ -165,7 +174,7 @@ def _item_report(total: dict, item: Item, wrong: list[dict], names: dict, skills
             labels[w["response"]] = response_label(item.data, w["response"])
     rows = [(labels[w["response"]], w["learner_id"], names.get(w["learner_id"], "?"), w["n"]) for w in wrong]
     skill = skills.get(item.skill_id)
-    return ItemReport(item.item_id, skill.title if skill else "", plain_text(item.data.get("prompt", "")),
+    return ItemReport(item.item_id, skill.title if skill else "", question_words(item.data),
                       total["n"], int(total["right"] or 0), total["who"], summarize_wrong(rows, total["who"]),
                       tuple(skill.work) if skill else ())
 
@@ -179,6 +188,8 @@ def answers_csv_rows(account: Account, class_id: str, pack_id: str | None = None
         return classroom, rows
     learners = {a.id: a for a in learners_query(classroom)}
     items = {i.item_id: i.data for i in Item.select(Item.item_id, Item.data).where(Item.pack_version == pack)}
+    prompts = {item_id: question_words(data) for item_id, data in items.items()}
+    skills = {s.skill_id: s.title for s in skill_columns(pack)}
     labels: dict[tuple[str, str], str] = {}
     query = (Answer.select(Answer.learner_id, Answer.item_id, Answer.skill_id, Answer.is_correct, Answer.response,
                            Answer.answered_at)
@@ -192,5 +203,6 @@ def answers_csv_rows(account: Account, class_id: str, pack_id: str | None = None
         if key not in labels:
             labels[key] = response_label(items.get(item_id, {}), response)
         rows.append([who.display_name if who else "", who.username if who else "",
-                     str(answered_at)[:19], item_id, skill_id or "", "right" if is_correct else "wrong", labels[key]])
+                     str(answered_at)[:19], prompts.get(item_id) or translate(GONE), skills.get(skill_id, ""),
+                     "right" if is_correct else "wrong", labels[key]])
     return classroom, rows

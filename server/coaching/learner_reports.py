@@ -7,15 +7,24 @@ printable page, as a few sentences.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.coaching import reports
+from server.coaching.item_analysis import question_words, response_label
+from server.content.quiz.grading import correct_answer_text
 from server.learning import profiles
+from server.learning.practice import SkillStatus
 from server.people.classes import class_for, learner_in
 from server.i18n import N_, ngettext, translate
-from server.models import Account, Answer, Event, LearnerStat, Lesson, PackVersion, Skill, Unit
+from server.models import Account, Answer, Event, Item, LearnerStat, Lesson, PackVersion, Skill, Unit
 from server.models.base import utcnow
 from server.learning.progress_report import LearnerReport, learner_report
 
 TIMELINE_LENGTH = 40
 ACTIVE_WINDOW_DAYS = 30
+WRONG_SHOWN = 10  # recent wrong answers on the coach's learner page
+UNTITLED = {  # shown instead of an id when a title or a question's words are missing
+    "lesson": N_("a lesson no longer installed"), "skill": N_("a skill no longer installed"),
+    "unit": N_("a unit no longer installed"), "item": N_("a question no longer installed"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,40 @@ class LearnerView:
                                 [s.title for s in self.report.in_progress])
 
 
+@dataclass(frozen=True)
+class SkillLine:
+    """A skill on the coach's learner page: the overview's cell (same rule, same words) and the learner's
+    own status (how many right answers are still needed)."""
+
+    status: SkillStatus
+    cell: reports.Cell
+
+
+@dataclass(frozen=True)
+class PackSkills:
+    pack: PackVersion
+    mastered: int
+    lines: list[SkillLine]
+
+
+@dataclass(frozen=True)
+class WrongAnswerLine:
+    """One recent wrong answer: the question's words, what the learner answered, the right answer."""
+
+    at: datetime
+    language: str  # the pack's
+    prompt: str
+    given: str
+    right: str
+
+
+@dataclass(frozen=True)
+class CoachLearnerPage:
+    view: "LearnerView"
+    packs: list[PackSkills]
+    wrong: list[WrongAnswerLine]
+
+
 # --- pure helpers -----------------------------------------------------------------------------
 
 def describe_event(kind: str, payload: dict, titles: dict) -> str:
@@ -67,7 +110,7 @@ def describe_event(kind: str, payload: dict, titles: dict) -> str:
     pack = payload.get("pack_id", "")
 
     def title(of: str, ref: str | None) -> str:
-        return titles.get((of, pack, ref), ref or "?")
+        return titles.get((of, pack, ref)) or translate(UNTITLED[of])
 
     def say(message: str, **params) -> str:
         return translate(message) % params if params else translate(message)
@@ -92,6 +135,8 @@ def describe_event(kind: str, payload: dict, titles: dict) -> str:
         if payload.get("parent_id"):
             return say(N_("Answered a classmate’s question on “%(lesson)s”"), lesson=lesson)
         return say(N_("Asked the class a question on “%(lesson)s”"), lesson=lesson)
+    if kind == "coach_reply":
+        return say(N_("Got a reply from the coach on “%(lesson)s”"), lesson=lesson)
     if kind == "post_deleted":
         return say(N_("Deleted one of their posts"))
     if kind == "handed_in":
@@ -165,3 +210,42 @@ def _days_active(learner_id: str) -> int:
     since = utcnow() - timedelta(days=ACTIVE_WINDOW_DAYS)
     return len({a.answered_at.date() for a in Answer.select(Answer.answered_at).where(
         (Answer.learner_id == learner_id) & (Answer.answered_at >= since))})
+
+
+# --- the coach's learner page -------------------------------------------------------------------
+
+def coach_learner_page(account: Account, class_id: str, learner_id: str) -> CoachLearnerPage:
+    """The learner view, with each skill as the class overview shows it and the recent wrong answers."""
+    view = learner_view(account, class_id, learner_id)
+    return CoachLearnerPage(view, [_pack_skills(view.learner.id, p) for p in view.report.packs],
+                            recent_wrong_answers(view.learner.id))
+
+
+def _pack_skills(learner_id: str, progress) -> PackSkills:
+    columns = reports.skill_columns(progress.pack)
+    cells = dict(zip((c.skill_id for c in columns), reports.learner_cells(
+        reports.skill_states([learner_id], progress.pack.pack_id).get(learner_id, {}), columns, utcnow())))
+    lines = [SkillLine(s, cells.get(s.skill_id) or reports.Cell("new")) for s in progress.skills]
+    return PackSkills(progress.pack, sum(line.cell.is_mastered for line in lines), lines)
+
+
+def recent_wrong_answers(learner_id: str, limit: int = WRONG_SHOWN) -> list[WrongAnswerLine]:
+    """The learner's latest wrong answers, each with the question's words (never its id), newest first."""
+    rows = list(Answer.select(Answer.pack_id, Answer.item_id, Answer.response, Answer.answered_at)
+                .where((Answer.learner_id == learner_id) & ~Answer.is_correct)
+                .order_by(Answer.answered_at.desc(), Answer.event_id.desc()).limit(limit))
+    items = {}
+    for i in (Item.select(Item.item_id, Item.data, PackVersion.pack_id, PackVersion.language).join(PackVersion)
+              .where(PackVersion.is_active & Item.item_id.in_(sorted({r.item_id for r in rows}))).dicts()
+              if rows else []):
+        items[(i["pack_id"], i["item_id"])] = (i["data"], i["language"])
+    return [_wrong_line(row, *items.get((row.pack_id, row.item_id), ({}, ""))) for row in rows]
+
+
+def _wrong_line(row: Answer, item: dict, language: str) -> WrongAnswerLine:
+    if not item:
+        return WrongAnswerLine(row.answered_at, "", translate(UNTITLED["item"]), response_label({}, row.response), "")
+    right = correct_answer_text(item)
+    if item.get("kind") == "truefalse":
+        right = translate(N_("True") if right == "True" else N_("False"))
+    return WrongAnswerLine(row.answered_at, language, question_words(item), response_label(item, row.response), right)

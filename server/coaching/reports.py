@@ -266,25 +266,33 @@ def skill_columns(pack: PackVersion) -> list[SkillColumn]:
                         weak_evidence=s.weak_evidence) for s in facts.skills]
 
 
-def _learner_rows(classroom, learners: list[Account], pack: PackVersion, skills: list[SkillColumn],
-                  now: datetime) -> list[LearnerRow]:
+def learner_cells(states: dict[str, dict], skills: list[SkillColumn], now: datetime) -> tuple[Cell, ...]:
+    """One learner's cells on a pack's skills, from their skill states by skill id: the one rule the
+    overview's grid and the learner's own page both show (so they never disagree)."""
+    mastered = {sid for sid, st in states.items() if st["mastered_at"]}
+    return tuple(cell_for(states.get(s.skill_id), set(s.prerequisites) <= mastered, now) for s in skills)
+
+
+def skill_states(learners, pack_id: str) -> dict[str, dict[str, dict]]:
+    """Skill states by learner id, then skill id (what `cell_for` reads), of some learners (ids or a
+    subquery) in one pack: one query."""
     states: dict[str, dict[str, dict]] = {}
     for row in (SkillState.select(SkillState.learner_id, SkillState.skill_id, SkillState.attempts,
                                   SkillState.correct, SkillState.wrong_streak, SkillState.mastered_at,
                                   SkillState.review_due, SkillState.refresh_at)
-                .where(SkillState.learner_id.in_(learner_ids_query(classroom))
-                       & (SkillState.pack_id == pack.pack_id)).dicts()):
+                .where(SkillState.learner_id.in_(learners) & (SkillState.pack_id == pack_id)).dicts()):
         states.setdefault(row["learner_id"], {})[row["skill_id"]] = row
+    return states
+
+
+def _learner_rows(classroom, learners: list[Account], pack: PackVersion, skills: list[SkillColumn],
+                  now: datetime) -> list[LearnerRow]:
+    states = skill_states(learner_ids_query(classroom), pack.pack_id)
     active = {row.learner_id: row.last_active for row in LearnerStat.select(
         LearnerStat.learner_id, LearnerStat.last_active).where(
         LearnerStat.learner_id.in_(learner_ids_query(classroom)))}
-    out = []
-    for learner in learners:
-        mine = states.get(learner.id, {})
-        mastered = {sid for sid, st in mine.items() if st["mastered_at"]}
-        cells = tuple(cell_for(mine.get(s.skill_id), set(s.prerequisites) <= mastered, now) for s in skills)
-        out.append(LearnerRow(learner.id, learner.display_name, cells, active.get(learner.id)))
-    return out
+    return [LearnerRow(learner.id, learner.display_name, learner_cells(states.get(learner.id, {}), skills, now),
+                       active.get(learner.id)) for learner in learners]
 
 
 def grid_csv_rows(overview: ClassOverview) -> list[list]:

@@ -7,6 +7,13 @@ removes the text here (from the row and from the original event). Hiding, "helpf
 are the coach's moderation, kept on the row.
 
 Learners see only their own class's posts, by first name; posting to another class is refused.
+
+Decisions:
+- A coach's reply is a `coach_reply` event in the log of the learner who asked (like `work_reviewed`:
+  the coach acts on a learner's work, the payload names the coach). So it syncs, is in the asker's
+  export and goes with them when they are erased, and `lantern rebuild` makes the same row again.
+- Pages mark a reply as the coach's by its author's role (a learner account cannot write one), shown
+  as the word "Coach", not only a colour.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,10 +22,10 @@ from peewee import Case, fn
 
 from server.content import library
 from server.learning import event_kinds, progress
-from server.people.classes import class_for
+from server.people.classes import class_for, classes_for
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.i18n import N_
-from server.models import Account, Event, Lesson, PackVersion
+from server.models import Account, Classroom, CoachClass, Event, Lesson, PackVersion
 from server.models.base import utcnow
 from server.models.discussion import Post
 
@@ -38,6 +45,7 @@ class Message:
     post: Post
     name: str
     mine: bool = False
+    coach: bool = False  # written by a coach (pages say so in words)
 
 
 @dataclass
@@ -45,6 +53,8 @@ class Question:
     message: Message
     answers: list[Message] = field(default_factory=list)
     lesson_title: str = ""
+    lesson_language: str = ""
+    class_name: str = ""  # on a coach's thread, when they coach more than one class
 
 
 @dataclass(frozen=True)
@@ -139,13 +149,15 @@ def _visible(post_id: str) -> Post:
     return post
 
 
-@event_kinds.applies_to("post", "post_deleted")
+@event_kinds.applies_to("post", "post_deleted", "coach_reply")
 def apply_post_event(event: Event) -> None:
-    """Derive the Post row from a `post` or `post_deleted` event (idempotent, so replays are safe)."""
+    """Derive the Post row from a `post`, `coach_reply` or `post_deleted` event (idempotent, so replays
+    are safe)."""
     p = event.payload
-    if event.kind == "post":
+    if event.kind in ("post", "coach_reply"):
+        author = p["coach_id"] if event.kind == "coach_reply" else event.learner_id
         Post.insert(id=event.id, classroom_id=p["class_id"], pack_id=p["pack_id"], lesson_id=p["lesson_id"],
-                    parent_id=p.get("parent_id"), author_id=event.learner_id, body=p.get("body", ""),
+                    parent_id=p.get("parent_id"), author_id=author, body=p.get("body", ""),
                     created_at=event.created_at).on_conflict_ignore().execute()
         return
     Post.update(deleted=True, body="").where((Post.id == p["post_id"])
@@ -178,16 +190,21 @@ def _threads(questions: list[Post], viewer_id: str | None, staff: bool) -> list[
         answers = answers.where(~Post.hidden)
     answers = list(answers.order_by(Post.created_at))
     names = _names({p.author_id for p in questions + answers})
-    wrap = lambda p: Message(p, names.get(p.author_id, "?"), p.author_id == viewer_id)  # noqa: E731
-    threads = {q.id: Question(wrap(q)) for q in questions}
+    threads = {q.id: Question(_message(q, names, viewer_id)) for q in questions}
     for a in answers:
-        threads[a.parent_id].answers.append(wrap(a))
+        threads[a.parent_id].answers.append(_message(a, names, viewer_id))
     return list(threads.values())
 
 
-def _names(account_ids: set[str]) -> dict[str, str]:
-    rows = Account.select(Account.id, Account.display_name).where(Account.id.in_(list(account_ids)))
-    return {a.id: first_name(a.display_name) for a in rows}
+def _message(post: Post, names: dict, viewer_id: str | None = None) -> Message:
+    name, coach = names.get(post.author_id, ("?", False))
+    return Message(post, name, post.author_id == viewer_id, coach)
+
+
+def _names(account_ids: set[str]) -> dict[str, tuple[str, bool]]:
+    """(first name, is a coach) of each author."""
+    rows = Account.select(Account.id, Account.display_name, Account.role).where(Account.id.in_(list(account_ids)))
+    return {a.id: (first_name(a.display_name), a.role != "learner") for a in rows}
 
 
 # --- the coach ------------------------------------------------------------------------------
@@ -205,7 +222,7 @@ def class_board(staff: Account, class_id: str) -> Board:
     _add_lesson_titles(threads)
     unanswered = _unanswered_threads(classroom.id)
     _add_lesson_titles(unanswered)
-    return Board(classroom, [Message(p, names.get(p.author_id, "?")) for p in reported],
+    return Board(classroom, [_message(p, names) for p in reported],
                  unanswered, threads)
 
 
@@ -222,14 +239,58 @@ def _unanswered_threads(class_id: str) -> list[Question]:
 
 
 def _add_lesson_titles(threads: list[Question]) -> None:
+    """Each question's lesson title and the pack's language ("" when the lesson is no longer installed)."""
     ids = {t.message.post.lesson_id for t in threads}
     if not ids:
         return
-    titles = {(row.pack_version.pack_id, row.lesson_id): row.title for row in
-              Lesson.select(Lesson.lesson_id, Lesson.title, PackVersion.pack_id).join(PackVersion)
-              .where(PackVersion.is_active & Lesson.lesson_id.in_(list(ids)))}
+    titles = {(row.pack_version.pack_id, row.lesson_id): (row.title, row.pack_version.language) for row in
+              Lesson.select(Lesson.lesson_id, Lesson.title, PackVersion.pack_id, PackVersion.language)
+              .join(PackVersion).where(PackVersion.is_active & Lesson.lesson_id.in_(list(ids)))}
     for t in threads:
-        t.lesson_title = titles.get((t.message.post.pack_id, t.message.post.lesson_id), t.message.post.lesson_id)
+        t.lesson_title, t.lesson_language = titles.get((t.message.post.pack_id, t.message.post.lesson_id), ("", ""))
+
+
+def reply(coach: Account, question_id: str, form) -> Post:
+    """A coach of the asker's class answers a question (a `coach_reply` event in the asker's log)."""
+    question = _visible(question_id)
+    if question.parent_id is not None:
+        raise NotFound(N_("Answers are given to questions."))
+    classroom = class_for(coach, question.classroom_id)  # NotFound unless the coach has this class
+    if coach.role != "coach":
+        raise Forbidden(N_("Only the class's coach can reply here."))
+    body = clean_body(form.get("body"))
+    payload = {"class_id": classroom.id, "pack_id": question.pack_id, "lesson_id": question.lesson_id,
+               "parent_id": question.id, "body": body, "coach_id": coach.id}
+    event, _ = progress.record_event(question.author_id, "coach_reply", payload)
+    return Post.get_by_id(event.id)
+
+
+def coach_lesson_questions(coach: Account, pack_id: str, lesson_id: str, limit: int = THREAD_LIMIT,
+                           page: int = 1) -> tuple[list[Question], int]:
+    """A page of the newest questions on a lesson from every class the coach has, with answers."""
+    classes = {c.classroom.id: c.classroom.name for c in classes_for(coach)}
+    where = _coach_lesson_where(list(classes), pack_id, lesson_id)
+    total = Post.select().where(where).count() if classes else 0
+    questions = list(Post.select().where(where).order_by(Post.created_at.desc(), Post.id.desc())
+                     .paginate(max(1, page), limit)) if total else []
+    threads = _threads(questions, coach.id, staff=False)
+    for t in threads:
+        t.class_name = classes[t.message.post.classroom_id] if len(classes) > 1 else ""
+    return threads, total
+
+
+def coach_question_total(account: Account, pack_id: str, lesson_id: str) -> int:
+    """How many questions the coach's classes asked on a lesson (0 for anyone but a coach)."""
+    if account.role != "coach":
+        return 0
+    classes = (CoachClass.select(CoachClass.classroom).join(Classroom)
+               .where((CoachClass.coach == account.id) & ~Classroom.deleted))
+    return Post.select().where(_coach_lesson_where(classes, pack_id, lesson_id)).count()
+
+
+def _coach_lesson_where(class_ids, pack_id: str, lesson_id: str):
+    return (Post.classroom_id.in_(class_ids) & (Post.pack_id == pack_id) & (Post.lesson_id == lesson_id)
+            & Post.parent_id.is_null() & ~Post.deleted & ~Post.hidden)
 
 
 def class_counts(classroom) -> tuple[int, int]:
@@ -268,6 +329,8 @@ def posts_of(learner_id: str) -> list[dict]:
 
 
 def erase_posts(learner_id: str) -> int:
-    """Remove a learner's posts (called inside the erasure transaction); return how many."""
-    return Post.delete().where(Post.author_id == learner_id).execute()
+    """Remove a learner's posts and the coach's replies to them, whose events are in the learner's log
+    (called inside the erasure transaction, before the events go); return how many."""
+    replies = Event.select(Event.id).where((Event.learner_id == learner_id) & (Event.kind == "coach_reply"))
+    return Post.delete().where((Post.author_id == learner_id) | Post.id.in_(replies)).execute()
 

@@ -4,6 +4,7 @@ Views call these; the rules themselves live in `mastery`, `learner_model` and `r
 and every answer is an event recorded through `progress.record_event`.
 """
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import g, has_request_context
 
@@ -14,7 +15,7 @@ from server.ids import uuid7
 from server.content.library import get_pack
 from server.models import Answer, Item, ItemStat, LearnerStat, PackVersion, Skill, SkillState
 from server.models.base import utcnow
-from server.learning.progress import predict_success, record_event
+from server.learning.progress import record_event
 from server.content.quiz.grading import Grade, grade
 
 MAX_RESPONSE_CHARS = 2000
@@ -35,6 +36,7 @@ class SkillStatus:
     to_refresh: tuple[str, ...] = ()  # of `missing`, the ones mastered before and now to refresh
     weak_evidence: str = ""  # "truefalse" when every question is true/false, "one_item" when there is one
     first_missing: str = ""  # the id of the first prerequisite to master or refresh (when locked)
+    mastered_at: datetime | None = None  # when the present mastery was reached (None: not mastered)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class AnswerResult:
     misses_in_a_row: int  # on this item, including this answer
     skill: SkillStatus
     is_new: bool
+    mastered_now: bool = False  # this very answer reached mastery of its skill
+    opened: tuple[SkillStatus, ...] = ()  # then: the skills it opens
 
 
 def skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
@@ -90,7 +94,7 @@ def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
                                state.attempts if state else 0, _needed(state, skill, p_known),
                                mastery.describe_rule(skill.rule), tuple(titles[p] for p in missing),
                                skill.item_count, round(p_known, 3), refresh, skill.weak_evidence,
-                               missing[0] if missing else ""))
+                               missing[0] if missing else "", state.mastered_at if state else None))
     return out
 
 
@@ -200,9 +204,6 @@ def record_answer(learner_id: str, pack_id: str, item_id: str, attempt_id: str,
     payload = {"pack_id": pack_id, "item_id": item_id, "skill_id": item.skill_id,
                "correct": result.is_correct, "score": round(result.score, 4),
                "response": _response_text(response), "version": pack.version}
-    predicted = predict_success(learner_id, pack_id, item_id)
-    if predicted is not None:
-        payload["predicted"] = predicted  # the model's forecast, kept to check the model later (bench)
     try:
         _, is_new = record_event(learner_id, "answer", payload, event_id=attempt_id)
     finally:
@@ -226,7 +227,16 @@ def answer_result(learner_id, pack, item, attempt_id, result: Grade | None = Non
             break
         misses += 1
     status = skill_status(learner_id, pack, item.skill_id) if item.skill_id else None
-    return AnswerResult(pack, item, result, misses, status, is_new)
+    mastered_now = bool(status and status.mastered_at and status.mastered_at == answer.answered_at)
+    opened = _opened_by(learner_id, pack, status) if mastered_now else ()
+    return AnswerResult(pack, item, result, misses, status, is_new, mastered_now, opened)
+
+
+def _opened_by(learner_id: str, pack: PackVersion, mastered: SkillStatus) -> tuple[SkillStatus, ...]:
+    """The skills a skill just mastered opens: those that need it and can now be practised."""
+    needs_it = {s.skill_id for s in pack_facts.facts_for(pack).skills if mastered.skill_id in s.prerequisites}
+    return tuple(s for s in skill_statuses(learner_id, pack)
+                 if s.skill_id in needs_it and s.state in ("new", "in_progress") and s.item_count)
 
 
 def _clean_response(form: dict[str, list[str]], kind: str) -> dict:

@@ -11,13 +11,15 @@ from datetime import datetime, timezone
 
 from fsrs import Card, Rating, Scheduler
 
+DESIRED_RETENTION = 0.95  # the chance of still knowing the skill when its review comes due (FSRS default: 0.9)
 _SCHEDULER = None
 
 
 def _scheduler() -> Scheduler:
     global _SCHEDULER
     if _SCHEDULER is None:
-        _SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+        _SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False,
+                               desired_retention=DESIRED_RETENTION)
     return _SCHEDULER
 
 

@@ -37,8 +37,8 @@ class ImportResult:
 class AuditLine:
     at: datetime
     actor: str
-    action: str
-    detail: str
+    action: str  # an ACTIONS entry, translated when shown
+    detail: list[tuple[str, str]]  # (label to translate, value)
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,44 @@ def reset_pin(admin: Account, account_id: str, new_pin: str = "") -> tuple[Accou
         auth.end_all_sessions(learner.id)
         record(admin, "reset_pin", account_id=learner.id, username=learner.username)
     return learner, pin
+
+
+def reset_class_pins(admin: Account, class_id: str) -> tuple[Classroom, list[tuple[Account, str]]]:
+    """Give every learner of a class a new made-up PIN and sign them all out; return each with their PIN.
+
+    Decisions: only PIN hashes are kept, so this is the one moment the PINs can be printed on cards; the
+    hashes are made before the write transaction (they are slow), and all learners change together or none.
+    """
+    classroom = school_class(admin, class_id)
+    learners = list(Account.select().where((Account.classroom == classroom) & (Account.role == "learner")
+                                           & ~Account.deleted).order_by(Account.display_name, Account.username))
+    if not learners:
+        raise InvalidInput(N_("There are no learners in %(classroom)s yet."), classroom=classroom.name)
+    new = [(learner, pins.make_pin(classroom.pin_length)) for learner in learners]
+    hashes = [auth.hash_secret(pin, is_pin=True) for _, pin in new]
+    with database.atomic():
+        for (learner, _), hashed in zip(new, hashes):
+            Account.update(password_hash=hashed, version=Account.version + 1, updated_at=utcnow(),
+                           updated_by=device_id()).where(Account.id == learner.id).execute()
+            auth.end_all_sessions(learner.id)
+        record(admin, "reset_class_pins", class_id=classroom.id, count=len(new))
+    return classroom, new
+
+
+def note_printed(admin: Account, action: str, class_id: str | None = None) -> None:
+    """Write in the audit log, the first time only, that a printable page (cards, poster) was opened."""
+    assert action in ("print_cards", "print_poster")
+    earlier = AuditEntry.select(AuditEntry.detail).where((AuditEntry.action == action)
+                                                         & AuditEntry.actor.in_(_staff_ids(admin)))
+    if any((entry.detail or {}).get("class_id") == class_id for entry in earlier):
+        return
+    with database.atomic():
+        record(admin, action, **({"class_id": class_id} if class_id else {}))
+
+
+def _staff_ids(admin: Account):
+    return Account.select(Account.id).where((Account.school == admin.school_id)
+                                            & Account.role.in_(("admin", "coach")))
 
 
 def set_symbol(admin: Account, account_id: str, code: str) -> Account:
@@ -224,8 +262,9 @@ def import_accounts(admin: Account, filename: str, data: bytes, default_class_id
         if Account.select().where(Account.username.in_([p.username for p in plan.accounts])).exists():
             raise InvalidInput(N_("Someone created one of these usernames a moment ago. Please upload the file again."))
         created = [_write_account(admin, p, h, classes) for p, h in zip(plan.accounts, hashes)]
+        cards = sum(p.secret_made_up for p in plan.accounts)  # PINs shown on cards: the checklist's "cards" step
         record(admin, "import_accounts", file=filename[:200], count=len(created),
-               usernames=[a.username for a in created])
+               usernames=[a.username for a in created], **({"cards": cards} if cards else {}))
     return ImportResult(plan, created, filename)
 
 
@@ -256,11 +295,21 @@ def audit_log(admin: Account, limit: int = 200) -> list[AuditLine]:
     entries = (AuditEntry.select().where(AuditEntry.actor.in_(list(staff)))
                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
     return [AuditLine(e.at, staff.get(e.actor, "?"), ACTIONS.get(e.action, e.action),
-                      describe_detail(e.detail, class_names)) for e in entries]
+                      detail_parts(e.detail, class_names)) for e in entries]
 
 
-def describe_detail(detail: dict, class_names: dict[str, str]) -> str:
-    """An audit entry's details in words: class ids become class names; ids of accounts are left out."""
+DETAIL_LABELS = {  # audit detail key -> its label on the log page (translated when shown)
+    "username": N_("username"), "usernames": N_("usernames"), "role": N_("role"), "class_id": N_("class"),
+    "name": N_("name"), "file": N_("file"), "count": N_("count"), "cards": N_("cards"),
+    "from_class": N_("from class"), "to_class": N_("to class"), "symbol": N_("symbol"), "length": N_("length"),
+    "key_id": N_("key"), "group": N_("group"), "size": N_("size"), "to": N_("to"), "pack": N_("pack"),
+    "work": N_("work"), "due": N_("due"),
+}
+
+
+def detail_parts(detail: dict, class_names: dict[str, str]) -> list[tuple[str, str]]:
+    """An audit entry's details as (label to translate, value): class ids become class names; account ids
+    are left out."""
     parts = []
     for key, value in detail.items():
         if key in ("account_id",) or value in (None, "", []):
@@ -268,6 +317,11 @@ def describe_detail(detail: dict, class_names: dict[str, str]) -> str:
         if key.endswith("class") or key == "class_id":
             value = class_names.get(value, value)
         elif isinstance(value, list):
-            value = ", ".join(map(str, value[:20])) + (f" and {len(value) - 20} more" if len(value) > 20 else "")
-        parts.append(f"{key.replace('_id', '').replace('_', ' ')}: {value}")
-    return "; ".join(parts)
+            value = ", ".join(map(str, value[:20])) + (f" … (+{len(value) - 20})" if len(value) > 20 else "")
+        parts.append((DETAIL_LABELS.get(key, key.replace("_id", "").replace("_", " ")), str(value)))
+    return parts
+
+
+def describe_detail(detail: dict, class_names: dict[str, str]) -> str:
+    """An audit entry's details in English words (for tests and logs)."""
+    return "; ".join(f"{label}: {value}" for label, value in detail_parts(detail, class_names))

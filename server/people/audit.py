@@ -19,6 +19,9 @@ ACTIONS = {  # audit action -> how the log page says it (translated when shown)
     "pin_length": N_("changed how long PINs are in a class"),
     "publisher_trusted": N_("trusted a pack publisher's key"),
     "publisher_distrusted": N_("stopped trusting a pack publisher's key"),
+    "reset_class_pins": N_("gave every learner in a class a new PIN"),
+    "print_cards": N_("opened a class's sign-in cards to print"),
+    "print_poster": N_("opened the poster to print"),
 }
 
 

@@ -33,6 +33,8 @@ def init_app(app) -> None:
     app.register_blueprint(review.bp)
     from server.web import apps  # HTML5 apps from Kolibri channels and H5P, sandboxed (issue 16)
     app.register_blueprint(apps.bp)
+    from server.web import take_home  # lessons that go home over plain HTTP (issue 19)
+    app.register_blueprint(take_home.bp)
     if app.config["ROLE"] == "hub":
         from sync import hub
 

@@ -1,8 +1,9 @@
 """Admin pages: classes, accounts (one by one or from a spreadsheet), PIN resets, moves, audit log.
 Every change is recorded in the audit log by server.people.admin; admins see their own school only."""
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
 
 from server.content import library
+from server.device import first_run
 from server.db import database
 from server.i18n import localized
 from server.content.packs import publishers
@@ -11,6 +12,7 @@ from server.people.classes import classes_for
 from server.people.symbols import SYMBOLS
 from server.errors import InvalidInput
 from server.web.access import allow
+from server.web.operate import phone_address, qr_svg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -18,8 +20,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("")
 @allow("admin")
 def home():
-    """The school at a glance: classes, head counts, the latest actions."""
-    return render_template("admin/home.html", home=admin.admin_home(g.account))
+    """The school at a glance: the first-run checklist, classes, head counts, the latest actions."""
+    return render_template("admin/home.html", home=admin.admin_home(g.account),
+                           steps=first_run.checklist(g.account, current_app.config["DATA_DIR"]))
 
 
 @bp.get("/packs")
@@ -64,6 +67,38 @@ def pin_length(class_id: str):
     except InvalidInput as err:
         return classes(localized(err), 400)
     return redirect(url_for("admin.classes", pins=classroom.name), 303)
+
+
+@bp.get("/classes/<class_id>/cards")
+@allow("admin")
+def cards(class_id: str):
+    """A class's sign-in cards to print (name, class, the class's QR code; a line to write the PIN on)."""
+    classroom = admin.school_class(g.account, class_id)
+    admin.note_printed(g.account, "print_cards", classroom.id)
+    people = [(learner, None) for learner in admin.school_accounts(g.account, classroom.id)
+              if learner.role == "learner"]
+    return render_template("admin/cards.html", classroom=classroom, cards=people, fresh=False)
+
+
+@bp.post("/classes/<class_id>/cards")
+@allow("admin")
+def cards_with_new_pins(class_id: str):
+    """Give every learner of a class a new PIN and show their cards, PINs printed, this once."""
+    try:
+        classroom, new = admin.reset_class_pins(g.account, class_id)
+    except InvalidInput as err:
+        return classes(localized(err), 400)
+    return _no_store(render_template("admin/cards.html", classroom=classroom, cards=new, fresh=True))
+
+
+@bp.get("/classes/<class_id>/qr.svg")
+@allow("admin")
+def class_qr(class_id: str):
+    """The QR code of a class's sign-in page (where learners tap their name), for the cards."""
+    classroom = admin.school_class(g.account, class_id)
+    response = make_response(qr_svg(phone_address() + url_for("account.signin_class", class_id=classroom.id)[1:]))
+    response.headers["Content-Type"] = "image/svg+xml"
+    return response
 
 
 @bp.get("/accounts")

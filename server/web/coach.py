@@ -1,12 +1,13 @@
 """Coach pages: class overview with who needs help, item analysis, a learner, assigning work,
 groups, CSV exports and printable reports. Coaches see their own classes; admins their school's."""
 import re
+from collections import Counter
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from server.i18n import localized
-from server.coaching import assignments, buddies, groups, item_analysis, learner_reports, reports
+from server.coaching import assignments, buddies, grid_views, groups, item_analysis, learner_reports, reports
 from server.people import auth, classes
 from server.learning import discussion
 from server import i18n
@@ -40,8 +41,18 @@ def overview(class_id: str):
     """Who needs help, then who mastered what: learners × skills of one pack."""
     o = reports.class_overview(g.account, class_id, _pack())
     return render_template("coach/class.html", o=o, buddies=buddies.buddy_panel(o),
-                           questions=discussion.class_counts(o.classroom),
+                           sums=grid_views.skill_summaries(o), questions=discussion.class_counts(o.classroom),
                            guessing=auth.class_guessing(o.classroom.id))
+
+
+@bp.get("/classes/<class_id>/grid")
+@allow(*STAFF)
+def grid(class_id: str):
+    """Who mastered what on a phone: one skill with every learner, or one learner with every skill."""
+    o, learner_id = reports.class_overview(g.account, class_id, _pack()), request.args.get("learner")
+    return render_template("coach/grid.html", o=o,
+                           by_learner=grid_views.learner_grid_view(o, learner_id) if learner_id else None,
+                           by_skill=None if learner_id else grid_views.skill_view(o, request.args.get("skill")))
 
 
 @bp.get("/classes/<class_id>/report")
@@ -61,8 +72,10 @@ def items(class_id: str):
 @bp.get("/classes/<class_id>/learners/<learner_id>")
 @allow(*STAFF)
 def learner(class_id: str, learner_id: str):
-    """One learner, read-only: mastery, goal, reflections, recent activity."""
-    return render_template("coach/learner.html", v=learner_reports.learner_view(g.account, class_id, learner_id))
+    """One learner, read-only: skills as the overview shows them, recent wrong answers, goal, reflections,
+    recent activity."""
+    page = learner_reports.coach_learner_page(g.account, class_id, learner_id)
+    return render_template("coach/learner.html", v=page.view, page=page)
 
 
 @bp.get("/classes/<class_id>/learners/<learner_id>/parent-report")
@@ -70,27 +83,31 @@ def learner(class_id: str, learner_id: str):
 def parent_report(class_id: str, learner_id: str):
     """A one-page report for the learner's family, ready to print."""
     view = learner_reports.learner_view(g.account, class_id, learner_id)
-    return render_template("coach/parent_reports.html", articles=_parent_articles([view]), classroom=view.classroom)
+    return _parent_page([view], view.classroom)
 
 
 @bp.get("/classes/<class_id>/parent-reports")
 @allow(*STAFF)
 def parent_reports(class_id: str):
-    """Every learner's parent report, one per printed page."""
+    """Every learner's parent report in one document to print at once, one page each, each in the
+    language its family reads."""
     classroom = classes.class_for(g.account, class_id)
     views = [learner_reports.learner_view(g.account, class_id, learner.id)
              for learner in classes.learners_query(classroom)]
-    return render_template("coach/parent_reports.html", articles=_parent_articles(views), classroom=classroom)
+    return _parent_page(views, classroom)
 
 
-def _parent_articles(views) -> list[Markup]:
-    """Each learner's report made in the language their family reads (the page around it is the coach's)."""
-    articles = []
+def _parent_page(views, classroom):
+    """Each learner's report made in the language their family reads (the page around it is the coach's),
+    and how many reports are in each language."""
+    articles, languages = [], Counter()
     for n, view in enumerate(views, start=1):
         with i18n.language(view.language) as code:
+            languages[code] += 1
             articles.append(Markup(render_template("coach/_parent_report.html", v=view, n=n, lang=code,
                                                    dir="rtl" if code in i18n.RIGHT_TO_LEFT else "ltr")))
-    return articles
+    return render_template("coach/parent_reports.html", articles=articles, classroom=classroom,
+                           languages=sorted(languages.items()))
 
 
 @bp.get("/classes/<class_id>/assign")

@@ -1,4 +1,4 @@
-"""Questions on a lesson: learners ask and answer their class; the coach moderates.
+"""Questions on a lesson: learners ask and answer their class; the coach replies and moderates.
 Plain forms, POST then redirect; no JavaScript."""
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
@@ -10,20 +10,21 @@ from server.web.access import allow
 
 bp = Blueprint("discussion", __name__)
 STAFF = ("coach", "admin")
-DONE = ("asked", "answered", "deleted", "reported")
+DONE = ("asked", "answered", "deleted", "reported", "replied")
 
 
 @bp.get("/packs/<pack_id>/lessons/<lesson_id>/questions")
-@allow("learner")
+@allow("learner", "coach")
 def lesson_questions(pack_id: str, lesson_id: str):
-    """Every recent question of the learner's class on this lesson, with the answers."""
+    """Every recent question of the learner's class (or the coach's classes) on this lesson, with the answers."""
     return _thread_page(pack_id, lesson_id)
 
 
 def _thread_page(pack_id: str, lesson_id: str, error: str | None = None, status: int = 200):
     page = library.lesson_page(pack_id, lesson_id)
     number = min(max(1, request.args.get("page", 1, type=int)), 10_000)
-    questions, total = discussion.lesson_questions(g.account, pack_id, lesson_id, page=number)
+    read = discussion.coach_lesson_questions if g.account.role == "coach" else discussion.lesson_questions
+    questions, total = read(g.account, pack_id, lesson_id, page=number)
     done = request.args.get("done")
     return render_template("learn/questions.html", page=page, lesson=page.lesson, pack=page.pack,
                            questions=questions, total=total, error=error, body=request.form.get("body", ""),
@@ -44,15 +45,21 @@ def ask(pack_id: str, lesson_id: str):
 
 
 @bp.post("/questions/<post_id>/answers")
-@allow("learner")
+@allow("learner", "coach")
 def answer(post_id: str):
-    """Answer a classmate's question."""
+    """Answer a classmate's question (a learner), or reply to a learner's question (their coach)."""
+    coach = g.account.role == "coach"
     try:
-        post = discussion.answer(g.account, post_id, request.form)
+        post = (discussion.reply if coach else discussion.answer)(g.account, post_id, request.form)
     except InvalidInput as err:
         question = discussion.Post.get_by_id(post_id)
+        if coach and request.form.get("back") == "board":
+            return _board(question.classroom_id, localized(err), post_id, 400)
         return _thread_page(question.pack_id, question.lesson_id, localized(err), 400)
-    return _back(post, "answered")
+    if coach and request.form.get("back") == "board":
+        return redirect(url_for("discussion.class_questions", class_id=post.classroom_id, done="replied",
+                                _anchor=f"p-{post.parent_id}"), 303)
+    return _back(post, "replied" if coach else "answered")
 
 
 @bp.post("/posts/<post_id>/delete")
@@ -78,7 +85,14 @@ def _back(post, done: str):
 @allow(*STAFF)
 def class_questions(class_id: str):
     """Reported posts, unanswered questions and recent questions of one class."""
-    return render_template("coach/questions.html", b=discussion.class_board(g.account, class_id))
+    return _board(class_id)
+
+
+def _board(class_id: str, error: str | None = None, answer_to: str | None = None, status: int = 200):
+    done = request.args.get("done")
+    return render_template("coach/questions.html", b=discussion.class_board(g.account, class_id), error=error,
+                           answer_to=answer_to, body=request.form.get("body", ""), max_post=discussion.MAX_POST,
+                           done=done if done in DONE else None), status
 
 
 @bp.post("/coach/classes/<class_id>/posts/<post_id>")

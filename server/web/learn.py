@@ -42,8 +42,9 @@ def lesson(pack_id: str, lesson_id: str):
         progress.note_lesson_opened(account.id, pack_id, lesson_id)
         questions = discussion.lesson_questions(account, pack_id, lesson_id, discussion.PREVIEW)
         practice = next_steps.lesson_practice(account, page)
+    coach_questions = discussion.coach_question_total(account, pack_id, lesson_id) if account else 0
     response = make_response(render_template("learn/lesson.html", page=page, lesson=page.lesson, pack=page.pack,
-                                             questions=questions, practice=practice))
+                                             questions=questions, practice=practice, coach_questions=coach_questions))
     if any(m["kind"] == "app" for m in page.lesson.media):  # only such a page may frame an app (web/apps.py)
         response.headers["Content-Security-Policy"] = CSP + "; frame-src 'self'"
     return response

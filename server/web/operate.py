@@ -5,7 +5,7 @@ from flask import (Blueprint, current_app, g, redirect, render_template, request
 from markupsafe import Markup
 
 from server.device import status as device, usb, usb_export
-from server.people import setup
+from server.people import admin as school_admin, setup
 from server.people.auth import start_session
 from server.errors import InvalidInput, NotFound
 from server.i18n import N_, localized
@@ -51,7 +51,7 @@ def setup_post():
     except InvalidInput as err:
         return render_template("operate/setup.html", languages=setup.LANGUAGES, form=request.form,
                                error=localized(err), field=err.field), 400
-    home = url_for("hub.schools") if admin.role == "operator" else url_for("operate.usb_packs")
+    home = url_for("hub.schools") if admin.role == "operator" else url_for("admin.home")
     response = redirect(home, 303)
     set_session_cookie(response, start_session(admin))
     return response
@@ -141,7 +141,7 @@ def job(job_id: str):
 def status():
     """Disk, memory, uptime, activity and plain-words warnings."""
     return render_template("operate/status.html", s=device.device_status(current_app.config["DATA_DIR"]),
-                           address=_phone_address())
+                           address=phone_address())
 
 
 @bp.app_template_filter("stick_name")
@@ -150,22 +150,28 @@ def stick_name(path: str) -> str:
     return str(path).rstrip("/").rsplit("/", 1)[-1] or str(path)
 
 
-def _phone_address() -> str:
+def phone_address() -> str:
     """The address phones use: this device's LAN address with the port this page was served on."""
     port = request.host.rsplit(":", 1)[1] if ":" in request.host and not request.host.endswith("]") else ""
     port = port if port.isdigit() else ""  # the Host header is the client's: only a port number is kept
     return f"http://{device.lan_address()}{':' + port if port else ''}/"
 
 
-@bp.get("/admin/poster")
-@allow("admin", "coach")
-def poster():
-    """A printable poster with the address of the class list in large type and a QR code for it."""
-    url = _phone_address() + "signin"
+def qr_svg(url: str) -> str:
+    """A QR code for `url` as an SVG document (for the poster and the sign-in cards)."""
     svg = io.BytesIO()
     import segno  # a QR code is drawn rarely; not worth keeping in memory
 
     segno.make(url, error="m").save(svg, kind="svg", scale=10, border=2, xmldecl=False,
-                                     title=f"QR code for {url}", svgclass="qr")
-    qr = svg.getvalue().decode().replace("<svg ", '<svg role="img" ', 1)
+                                    title=f"QR code for {url}", svgclass="qr")
+    return svg.getvalue().decode()
+
+
+@bp.get("/admin/poster")
+@allow("admin", "coach")
+def poster():
+    """A printable poster with the address of the class list in large type and a QR code for it."""
+    url = phone_address() + "signin"
+    qr = qr_svg(url).replace("<svg ", '<svg role="img" ', 1)
+    school_admin.note_printed(g.account, "print_poster")
     return render_template("operate/poster.html", url=url, qr=Markup(qr))

@@ -40,3 +40,26 @@ def assert_no_axe_violations(chromium, base: str, axe_source, pages: list) -> No
         finally:
             tab.close()
     assert not found, found
+
+
+def assert_fits_a_phone_with_big_targets(chromium, base: str, pages: list, width: int = 360) -> None:
+    """On a `width` px phone: no page scrolls sideways and every link and button is at least 24×24 px
+    (the crawl's two checks, for pages it cannot reach)."""
+    from tests.browser.test_axe_every_page import WIDER_THAN_THE_SCREEN
+    from tests.browser.test_tap_targets import small_targets
+
+    found = []
+    for role in dict.fromkeys(role for role, _ in pages):
+        tab = chromium.page()
+        try:
+            tab.emulate_phone(width, 640)
+            if ACCOUNTS[role]:
+                sign_in(tab, base, *ACCOUNTS[role])
+            for _, page in (pair for pair in pages if pair[0] == role):
+                tab.goto(base + page.url)
+                if too_wide := tab.evaluate(WIDER_THAN_THE_SCREEN):
+                    found.append((page.url, too_wide))
+                found += [(page.url, target) for target in small_targets(tab)]
+        finally:
+            tab.close()
+    assert not found, found

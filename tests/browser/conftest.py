@@ -49,9 +49,10 @@ def live_server(live_data):
 
 
 @contextlib.contextmanager
-def running_live_server(data: Path, *packs: Path):
-    """Serve the demo school in `data` (plus `packs`, imported first) in a subprocess; yield its address."""
-    process = subprocess.Popen([sys.executable, str(HERE / "live_server.py"), str(data), *map(str, packs)],
+def running_live_server(data: Path, *packs: Path, script: str = "live_server.py"):
+    """Serve the demo school in `data` (plus `packs`, imported first) in a subprocess running `script` (a
+    file of this folder that prints LISTENING <address>); yield its address."""
+    process = subprocess.Popen([sys.executable, str(HERE / script), str(data), *map(str, packs)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     lines: list[str] = []

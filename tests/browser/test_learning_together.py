@@ -1,5 +1,6 @@
 """Learning together in real Chromium with JavaScript off: a learner asks under a lesson, a classmate
-answers and reports, the coach marks the answer helpful; then the pages this adds (with posts and a
+answers and reports, the coach marks the answer helpful and replies (from the Questions page and from the
+lesson's thread, marked "Coach"); then the pages this adds (with posts and a
 study-buddy pairing in them) are checked like every other page: valid HTML, no axe violations, and
 within their byte budgets."""
 import re
@@ -8,7 +9,8 @@ import uuid
 
 import pytest
 
-from tests.browser.checks import assert_no_axe_violations, assert_valid_html, assert_within_budgets
+from tests.browser.checks import (assert_fits_a_phone_with_big_targets, assert_no_axe_violations,
+                                  assert_valid_html, assert_within_budgets)
 from tests.browser.crawl import Visitor, parse
 from tests.browser.test_no_javascript import sign_in_without_scripts
 from tests.browser.test_page_budgets import LESSON_SHELL_BUDGET, shell_size, stylesheets  # noqa: F401 (a fixture)
@@ -54,6 +56,17 @@ def test_asking_answering_and_moderating_with_javascript_off(chromium, live_serv
         assert "✔ Helpful" in coach.html()
         amina.goto(live_server + lesson + "/questions")
         assert "Your coach marked this answer helpful" in amina.html()
+
+        coach.type_into("textarea[id^='p-r-']", "Yes. Fold a paper in 4, colour 2: half is coloured.")
+        coach.click("form:has(textarea[id^='p-r-']) button[type=submit]", navigates=True)
+        assert "done=replied" in coach.url() and "Your reply is posted." in coach.html()
+        coach.click(f"a[href='{lesson}/questions']", navigates=True)  # the lesson's thread
+        coach.type_into("textarea[id^='a-']", "Ask me in class if it is still not clear.")
+        coach.click("form[action^='/questions/'] button[type=submit]", navigates=True)
+        assert coach.url().endswith(f"{lesson}/questions?done=replied"), coach.url()
+        amina.goto(live_server + lesson + "/questions")
+        assert amina.html().count('<span class="badge">Coach</span>') == 2
+        assert "Ask me in class if it is still not clear." in amina.html()
     finally:
         for page in (amina, juma, coach):
             page.close()
@@ -83,10 +96,12 @@ def busy_pages(live_server, live_data):
                    (str(uuid.uuid4()), class_id, SKILL, ids["amina"], ids["juma"]))
     coach = Visitor(live_server, "coach")
     coach.sign_in("teacher", "teacher-demo")
+    for action in questions[:5]:
+        _post(coach, f"{lesson}/questions", action, "Good question. Look at the picture of the loaf again.")
     return {"learner": [amina.fetch(lesson), amina.fetch(f"{lesson}/questions"), juma.fetch("/next"),
                         amina.fetch("/next")],
             "coach": [coach.fetch(f"/coach/classes/{class_id}?pack=fractions"),
-                      coach.fetch(f"/coach/classes/{class_id}/questions")]}
+                      coach.fetch(f"/coach/classes/{class_id}/questions"), coach.fetch(f"{lesson}/questions")]}
 
 
 def test_the_new_pages_are_valid_accessible_and_small(busy_pages, chromium, live_server, axe_source,
@@ -96,6 +111,7 @@ def test_the_new_pages_are_valid_accessible_and_small(busy_pages, chromium, live
     assert "Ask Amina to explain one question to you." in busy_pages["learner"][2].html
     assert "Your coach asked you to help Juma" in busy_pages["learner"][3].html
     assert "Amina helps Juma with" in busy_pages["coach"][0].html
+    assert busy_pages["coach"][2].html.count('<span class="badge">Coach</span>') >= 5
 
     assert_valid_html(pages, vnu_command, tmp_path)
     assert_within_budgets(pages, stylesheets)
@@ -106,3 +122,4 @@ def test_the_new_pages_are_valid_accessible_and_small(busy_pages, chromium, live
     juma_next = busy_pages["learner"][2]  # the same markup as Amina's What next, for another account
     assert_no_axe_violations(chromium, live_server, axe_source,
                              [pair for pair in pages if pair[1] is not juma_next])
+    assert_fits_a_phone_with_big_targets(chromium, live_server, [pair for pair in pages if pair[1] is not juma_next])

@@ -8,7 +8,10 @@ An LMS export (`.imscc`, a `.zip`, or its unzipped folder) has an `imsmanifest.x
     web link (imswl)                          a lesson with the link, marked "needs the internet"
     LTI link (imsbasiclti)                    a lesson naming the tool, marked "needs the internet"
     discussion topic (imsdt)                  a lesson with the topic's text
-    anything else (QTI, files, LMS settings)  left out, named in the import report with the reason
+    QTI 2.1 item, QTI 1.2 assessment          practice items of the unit (`quiz.qti`, `quiz.qti12`)
+    QTI 2.1 assessment test                   left out (its items come one by one), checked first so a
+                                              broken one is named with its fault (`quiz.qti_assessment`)
+    anything else (files, LMS settings)       left out, named in the import report with the reason
 
 No organization (a plain content package): every resource in manifest order, in one unit.
 
@@ -33,6 +36,7 @@ from server.content.packs.archive import safe_pack_path
 from server.content.packs.spec import PracticeSource, SourceSpec, UnitSource
 from server.content.packs.xml_safe import local, parse_xml_file, text_of
 from server.content.quiz.items import slugify_id
+from server.content.quiz.qti_assessment import assessment_test_problem
 
 MANIFEST = "imsmanifest.xml"
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -95,10 +99,21 @@ class _Reader:
                 else:
                     self._skip(label or ref, "the question file is missing from the package")
             elif "imsqti_test_xmlv2p1" in kind:
-                self._skip(_href(resource.get("href")) or ref, "an assessment test: its questions come in one by one")
+                href = _href(resource.get("href") or _first_file(resource))
+                self._skip(href or ref, self._test_reason(href))
             elif path := self._lesson(ref, label):
                 lessons.append(path)
         return UnitSource(_unique(slugify_id(unit_id) or "unit", set()), title[:200] or "Unit", lessons, practice)
+
+    def _test_reason(self, href: str | None) -> str:
+        """Why an assessment test is left out: its items come one by one, or what is broken in it."""
+        if not href or not (self.src / href).is_file():
+            return "the assessment test file is missing from the package"
+        try:
+            problem = assessment_test_problem(parse_xml_file(self.src / href, href))
+        except PackError as err:
+            return err.reason
+        return problem or "an assessment test: its questions come in one by one"
 
     def _lesson(self, ref: str | None, label: str | None) -> str | None:
         resource = self.resources.get(ref)

@@ -1,46 +1,74 @@
 """QTI 2.1 assessment items → practice items in the normalized format (see `items`).
 
     choiceInteraction (one answer / several)      single / multiple
+    hottextInteraction (one span / several)       single / multiple: the passage with its spans marked,
+                                                  the spans as the options
     textEntryInteraction                          fill (typed) when text surrounds it, else short
     inlineChoiceInteraction                       fill (chosen)
+    gapMatchInteraction                           one gap: fill (chosen); more: matching, the gaps numbered
+                                                  (1), (2)… in the text, a list of the gap texts for each
     matchInteraction, associateInteraction        matching
-    extendedTextInteraction                       essay (read by the coach)
+    orderInteraction                              matching: positions 1, 2, 3… each with a list of the choices
+    extendedTextInteraction                       essay: a hand-in the coach reviews, never auto-graded
 
 Grading follows the item's response processing when it is one of the standard templates:
 `match_correct` (the correct response scores 1) and `map_response` (each mapped value, scaled by the
-mapping's upper bound, or by the best possible total), so partial credit carries over. An item
-with more than one interaction, custom response processing on an interaction we cannot map, or an
-interaction that needs a pointer or JavaScript (hotspot, graphic*, selectPoint, positionObject,
-drawing, slider, media, upload, custom) and the kinds Lantern has no item for yet (order, gapMatch,
-hottext) are left out, each with its reason, so the import report counts them.
+mapping's upper bound, or by the best possible total; an unmapped option its default value), so partial
+credit carries over. An item with more than one interaction, custom response processing without a
+correct response, template processing (values drawn afresh for each learner: the item's text would show
+the variables' names), or an interaction that needs a pointer or JavaScript (hotspot, graphic*, selectPoint,
+positionObject, drawing, slider, media, upload, custom) is left out with its reason, so the import
+report counts it.
 
-Decisions: the item body is kept as HTML (format "html", sanitized at import like any item text, its
-local images packed by the build); MathML is not carried yet (the sanitizer drops `<math>`).
+Decisions:
+* The item body is kept as HTML (format "html", sanitized at import like any item text, its local
+  images packed by the build); MathML inside it is kept (the sanitizer allows only MathML in `<math>`).
+* Under match_correct a several-answer question gives each right option an equal share and takes the
+  same share away for each wrong one (as `qti12` does), so ticking everything is not full marks.
+* Order and gap-match questions are graded as matching is: right when every position or gap is right,
+  else "2 of 3 right". QTI's own score would be all-or-nothing under match_correct, and map_response
+  weights gaps unequally; the share of right places is what the learner is shown instead.
 """
+import copy
 import re
-from xml.etree.ElementTree import tostring
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element, tostring
 
 from server.content.packs.xml_safe import local, text_of
 from server.content.quiz.items import BLANK, Reading, read_drafts
 
 SUPPORTED = {"choiceInteraction", "textEntryInteraction", "inlineChoiceInteraction", "matchInteraction",
-             "associateInteraction", "extendedTextInteraction"}
-NO_KIND_YET = {"orderInteraction", "gapMatchInteraction", "hottextInteraction"}
+             "associateInteraction", "extendedTextInteraction", "orderInteraction", "gapMatchInteraction",
+             "hottextInteraction"}
 POINTER = {"hotspotInteraction", "graphicOrderInteraction", "graphicGapMatchInteraction", "graphicAssociateInteraction",
            "selectPointInteraction", "positionObjectInteraction", "drawingInteraction", "sliderInteraction",
            "mediaInteraction", "uploadInteraction", "customInteraction", "endAttemptInteraction"}
-INTERACTIONS = SUPPORTED | NO_KIND_YET | POINTER
+INTERACTIONS = SUPPORTED | POINTER
 NAMESPACE = re.compile(r"\s*xmlns(:\w+)?=\"[^\"]*\"|(</?)\w+:")
+GAP = "\u2009_____\u2002"
+TEMPLATED = {"printedVariable", "templateInline", "templateBlock"}
+PICTURES = {"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp"}
 
 
 class _Skip(Exception):
     """An item Lantern cannot offer; the message says why."""
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """What the response processing gives each response value, as a share of full marks (-1..1)."""
+
+    values: dict[str, float]
+    other: float  # any value not listed: map_response's defaultValue, or a wrong option under match_correct
+    correct: tuple[str, ...]  # the declared correct response, in order
+
+
 def read_qti_item(root, path: str) -> Reading:
     """A parsed QTI 2.1 `assessmentItem` as a Reading: one item, or one problem saying why not."""
     title = root.get("title") or root.get("identifier") or path
     try:
+        if local(root.tag) != "assessmentItem":
+            raise _Skip(f"it is a QTI {local(root.tag) or 'document'}, not a question (assessmentItem)")
         draft = _draft(root)
     except _Skip as why:
         return Reading([], [(1, str(why), title)])
@@ -63,77 +91,150 @@ def _draft(root) -> dict:
     name = names[0]
     if name in POINTER:
         raise _Skip(f"{name} needs a pointer device or JavaScript")
-    if name in NO_KIND_YET:
-        raise _Skip(f"{name} has no Lantern question kind yet")
+    if _child(root, "templateProcessing") is not None or any(local(e.tag) in TEMPLATED for e in body.iter()):
+        raise _Skip("its values are drawn afresh for each learner by template processing, which Lantern does not run")
     interaction = next(e for e in body.iter() if local(e.tag) == name)
+    _objects_as_html(body)
     if name == "extendedTextInteraction":
-        return _essay(body, interaction, {})
-    declaration = _declaration(root, interaction.get("responseIdentifier"))
-    scores = _scores(root, declaration)
-    return {"extendedTextInteraction": _essay, "choiceInteraction": _choice,
-            "textEntryInteraction": _text_entry, "inlineChoiceInteraction": _inline_choice,
-            "matchInteraction": _match, "associateInteraction": _match}[name](body, interaction, scores)
+        return _essay(body, interaction, None)
+    scores = _scores(root, _declaration(root, interaction.get("responseIdentifier")))
+    return BUILDERS[name](body, interaction, scores)
 
 
-def _scores(root, declaration) -> dict[str, float]:
-    """Response value → score 0..1 from the standard templates (match_correct, map_response)."""
+def _scores(root, declaration) -> _Scores:
+    """Response value → score from the standard templates (match_correct, map_response)."""
     if declaration is None:
         raise _Skip("it declares no response")
     processing = _child(root, "responseProcessing")
     template = (processing.get("template") or "") if processing is not None else ""
     mapping = _child(declaration, "mapping")
+    correct = tuple(text_of(v) for v in _children(_child(declaration, "correctResponse"), "value"))
     if mapping is not None and ("map_response" in template or not template):
-        entries = {e.get("mapKey", ""): float(e.get("mappedValue", "0")) for e in _children(mapping, "mapEntry")}
-        top = float(mapping.get("upperBound") or 0) or sum(v for v in entries.values() if v > 0) or 1.0
-        return {key: max(-1.0, min(1.0, value / top)) for key, value in entries.items()}
+        entries = {e.get("mapKey", ""): _number(e.get("mappedValue")) for e in _children(mapping, "mapEntry")}
+        upper = _number(mapping.get("upperBound"))
+        top = upper if upper > 0 else sum(v for v in entries.values() if v > 0) or 1.0
+        share = {key: _clamped(value / top) for key, value in entries.items()}
+        return _Scores(share, _clamped(_number(mapping.get("defaultValue")) / top), correct)
     if template and "match_correct" not in template and "map_response" not in template:
         raise _Skip("its response processing is not one of the standard templates")
-    correct = [text_of(v) for v in _children(_child(declaration, "correctResponse"), "value")]
     if not correct:
         raise _Skip("it declares no correct response (its scoring is custom)")
-    return {value: 1.0 / len(correct) for value in correct}
+    return _Scores({value: 1.0 / len(correct) for value in correct}, -1.0 / len(correct), correct)
 
 
 def _essay(body, interaction, scores) -> dict:
-    return {"kind": "essay", "prompt": _body_html(body, interaction), "format": "html", "answers": []}
+    """An open question: the body and the interaction's own prompt, for a hand-in the coach reviews."""
+    question = _inner_html(_child(interaction, "prompt"))
+    return {"kind": "essay", "prompt": _body_html(body, interaction, f"<p>{question}</p>" if question else ""),
+            "format": "html", "answers": []}
 
 
-def _choice(body, interaction, scores) -> dict:
-    choices = _children(interaction, "simpleChoice")
-    several = int(interaction.get("maxChoices", "1") or 0) != 1
-    answers = [{"text": _inner_html(c), "weight": round(scores.get(c.get("identifier"), 0.0), 6),
-                "feedback": None} for c in choices]
+def _choice(body, interaction, scores: _Scores) -> dict:
+    prompt = _body_html(body, interaction) + _inner_html(_child(interaction, "prompt"))
+    options = [(c.get("identifier"), _inner_html(c)) for c in _children(interaction, "simpleChoice")]
+    return _choice_draft(prompt, options, scores, int(interaction.get("maxChoices", "1") or 0) != 1)
+
+
+def _hottext(body, interaction, scores: _Scores) -> dict:
+    """The passage with its hottext spans marked (numbered when two read the same), the spans as options."""
+    passage = copy.deepcopy(interaction)
+    spans = [e for e in passage.iter() if local(e.tag) == "hottext"]
+    options = [(s.get("identifier"), " ".join(text_of(s).split())) for s in spans]
+    if len({text for _, text in options}) < len(options):
+        options = [(key, f"{text} ({n})") for n, (key, text) in enumerate(options, start=1)]
+        for n, span in enumerate(spans, start=1):
+            span.append(_element("sup", f"({n})"))
+    for span in spans:
+        span.tag, span.attrib = "mark", {}
+    prompt = _body_html(body, interaction, _inner_html(_child(passage, "prompt")) + _content_html(passage))
+    return _choice_draft(prompt, options, scores, int(interaction.get("maxChoices", "1") or 0) != 1)
+
+
+def _choice_draft(prompt: str, options: list[tuple[str, str]], scores: _Scores, several: bool) -> dict:
+    answers = [{"text": text, "weight": round(scores.values.get(key, scores.other), 6), "feedback": None}
+               for key, text in options]
     if not several:
         best = max((a["weight"] for a in answers), default=0) or 1.0
         answers = [{**a, "weight": round(max(0.0, a["weight"] / best), 6)} for a in answers]
-    prompt = _body_html(body, interaction) + _inner_html(_child(interaction, "prompt"))
     return {"kind": "multiple" if several else "single", "prompt": prompt, "format": "html", "answers": answers}
 
 
-def _text_entry(body, interaction, scores) -> dict:
-    answers = [{"text": value, "weight": round(weight, 6), "feedback": None} for value, weight in scores.items()]
+def _text_entry(body, interaction, scores: _Scores) -> dict:
+    answers = [{"text": value, "weight": round(weight, 6), "feedback": None} for value, weight in scores.values.items()]
     best = max((a["weight"] for a in answers), default=0) or 1.0
     answers = [{**a, "weight": round(max(0.0, a["weight"] / best), 6)} for a in answers]
     return {"kind": "fill", "input": "text", "prompt": _body_html(body, interaction, BLANK), "format": "html",
             "answers": answers}
 
 
-def _inline_choice(body, interaction, scores) -> dict:
-    options = _children(interaction, "inlineChoice")
-    best = max(scores.values(), default=0) or 1.0
-    answers = [{"text": text_of(o), "weight": round(max(0.0, scores.get(o.get("identifier"), 0.0) / best), 6),
-                "feedback": None} for o in options]
-    return {"kind": "fill", "input": "choice", "prompt": _body_html(body, interaction, BLANK), "format": "html",
-            "answers": answers}
+def _inline_choice(body, interaction, scores: _Scores) -> dict:
+    options = [(o.get("identifier"), text_of(o)) for o in _children(interaction, "inlineChoice")]
+    return _fill_choice(_body_html(body, interaction, BLANK), options, scores.values)
 
 
-def _match(body, interaction, scores) -> dict:
+def _fill_choice(prompt: str, options: list[tuple[str, str]], values: dict[str, float]) -> dict:
+    best = max(values.values(), default=0) or 1.0
+    answers = [{"text": text, "weight": round(max(0.0, values.get(key, 0.0) / best), 6), "feedback": None}
+               for key, text in options]
+    return {"kind": "fill", "input": "choice", "prompt": prompt, "format": "html", "answers": answers}
+
+
+def _gap_match(body, interaction, scores: _Scores) -> dict:
+    """One gap: a fill-in with a choice; several: matching, the gaps numbered in the text."""
+    if any(local(c.tag) == "gapImg" for c in interaction):
+        raise _Skip("its gap choices are pictures, which a list cannot show")
+    words = {c.get("identifier"): " ".join(text_of(c).split()) for c in _children(interaction, "gapText")}
+    passage = copy.deepcopy(interaction)
+    for child in [c for c in passage if local(c.tag) in ("gapText", "prompt")]:
+        passage.remove(child)
+    gaps = [e for e in passage.iter() if local(e.tag) == "gap"]
+    right = [_best_word(scores, gap.get("identifier"), words) for gap in gaps]
+    question = _inner_html(_child(interaction, "prompt"))
+    if len(gaps) == 1:
+        _replace(gaps[0], BLANK)
+        prompt = _body_html(body, interaction, question + _content_html(passage))
+        return _fill_choice(prompt, list(words.items()), {right[0]: 1.0})
+    labels = [f"({n})" for n in range(1, len(gaps) + 1)]
+    for gap, label in zip(gaps, labels):
+        _replace(gap, label + GAP)
+    pairs = [{"left": label, "right": words[key]} for label, key in zip(labels, right)]
+    pairs += [{"left": "", "right": text} for key, text in words.items() if key not in right]
+    prompt = _body_html(body, interaction, question + _content_html(passage))
+    return {"kind": "matching", "prompt": prompt, "format": "html", "answers": [], "pairs": pairs}
+
+
+def _best_word(scores: _Scores, gap: str | None, words: dict[str, str]) -> str:
+    """The gap text that scores most in a gap ("W G1": word W in gap G1)."""
+    found = [(weight, value.split()[0]) for value, weight in scores.values.items()
+             if weight > 0 and len(value.split()) == 2 and value.split()[1] == gap and value.split()[0] in words]
+    if not found:
+        raise _Skip(f"gap {gap} has no right answer among its choices")
+    return max(found)[1]
+
+
+def _order(body, interaction, scores: _Scores) -> dict:
+    """Positions 1, 2, 3… each choosing from the choices; choices outside the right order are distractors."""
+    text = {c.get("identifier"): " ".join(text_of(c).split()) for c in _children(interaction, "simpleChoice")}
+    if not all(text.values()):
+        raise _Skip("a choice has no text to show in a list")
+    if len(set(text.values())) < len(text):
+        raise _Skip("two of its choices read the same")
+    order = [value for value in scores.correct if value in text]
+    if len(order) < 2 or len(order) != len(scores.correct):
+        raise _Skip("its correct order does not name at least two of its choices")
+    pairs = [{"left": str(n), "right": text[key]} for n, key in enumerate(order, start=1)]
+    pairs += [{"left": "", "right": value} for key, value in text.items() if key not in order]
+    prompt = _body_html(body, interaction) + _inner_html(_child(interaction, "prompt"))
+    return {"kind": "matching", "prompt": prompt, "format": "html", "answers": [], "pairs": pairs}
+
+
+def _match(body, interaction, scores: _Scores) -> dict:
     sets = _children(interaction, "simpleMatchSet")
     choices = [c for s in sets for c in _children(s, "simpleAssociableChoice")]
     choices += _children(interaction, "simpleAssociableChoice")
     text = {c.get("identifier"): " ".join(text_of(c).split()) for c in choices}
     pairs, used = [], set()
-    for value, weight in scores.items():
+    for value, weight in scores.values.items():
         left, _, right = value.partition(" ")
         if weight > 0 and left in text and right in text and left not in used:
             pairs.append({"left": text[left], "right": text[right]})
@@ -144,6 +245,11 @@ def _match(body, interaction, scores) -> dict:
     pairs += [{"left": "", "right": text[t.get("identifier")]} for t in targets if t.get("identifier") not in used]
     prompt = _body_html(body, interaction) + _inner_html(_child(interaction, "prompt"))
     return {"kind": "matching", "prompt": prompt, "format": "html", "answers": [], "pairs": pairs}
+
+
+BUILDERS = {"choiceInteraction": _choice, "hottextInteraction": _hottext, "textEntryInteraction": _text_entry,
+            "inlineChoiceInteraction": _inline_choice, "gapMatchInteraction": _gap_match,
+            "matchInteraction": _match, "associateInteraction": _match, "orderInteraction": _order}
 
 
 def _body_html(body, interaction, marker: str = "") -> str:
@@ -177,6 +283,52 @@ def _html_with(element, interaction, marker: str) -> str:
     return text
 
 
+def _objects_as_html(parent) -> None:
+    """`<object>` as HTML: a picture becomes `<img>` (its fallback text the alt), anything else its fallback."""
+    for index, child in reversed(list(enumerate(list(parent)))):
+        _objects_as_html(child)
+        if local(child.tag) != "object":
+            continue
+        if (child.get("type") or "").lower() in PICTURES and child.get("data"):
+            picture = Element("img", {"src": child.get("data"), "alt": " ".join(text_of(child).split())})
+            picture.tail = child.tail
+            parent[index] = picture
+        else:
+            _unwrap(parent, index)
+
+
+def _unwrap(parent, index: int) -> None:
+    """Replace parent[index] by what it contains (text, children and tail kept in place)."""
+    child = parent[index]
+    inside, tail = list(child), child.tail or ""
+    before = (child.text or "") + ("" if inside else tail)
+    if index > 0:
+        parent[index - 1].tail = (parent[index - 1].tail or "") + before
+    else:
+        parent.text = (parent.text or "") + before
+    parent.remove(child)
+    for offset, grandchild in enumerate(inside):
+        parent.insert(index + offset, grandchild)
+    if inside:
+        inside[-1].tail = (inside[-1].tail or "") + tail
+
+
+def _content_html(element) -> str:
+    """An interaction's own content (its passage) as HTML, without its prompt."""
+    return (element.text or "") + "".join(_serialize(c) for c in list(element) if local(c.tag) != "prompt")
+
+
+def _replace(element, text: str) -> None:
+    """Turn an empty element (a gap) into plain text in place."""
+    element.tag, element.attrib, element.text = "span", {}, text
+
+
+def _element(tag: str, text: str) -> Element:
+    made = Element(tag)
+    made.text = text
+    return made
+
+
 def _serialize(element) -> str:
     return NAMESPACE.sub(lambda m: m.group(2) or "", tostring(element, encoding="unicode"))
 
@@ -186,6 +338,20 @@ def _inner_html(element) -> str:
         return ""
     inner = (element.text or "") + "".join(_serialize(c) for c in list(element))
     return " ".join(inner.split())
+
+
+def _number(value: str | None) -> float:
+    try:
+        number = float(value or 0)
+    except ValueError:
+        raise _Skip(f"its scoring has a value that is not a number ({str(value)[:20]!r})") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise _Skip("its scoring has a value that is not a finite number")
+    return number
+
+
+def _clamped(value: float) -> float:
+    return max(-1.0, min(1.0, value))
 
 
 def _declaration(root, identifier: str | None):
