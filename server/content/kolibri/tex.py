@@ -5,13 +5,13 @@ Decisions:
   `\\redD{…}`) are unwrapped first, since colour alone must never carry meaning.
 - `$…$` delimits TeX in Perseus text, `\\$` is a literal dollar. An unclosed `$` or TeX the converter
   cannot read raises TexError; the caller skips that item and says so.
+- latex2mathml is imported on first use: it costs 12 MB of every web worker's memory, and only a Kolibri
+  conversion needs it.
 - The MathML carries `alttext` (the TeX) for readers that fall back to it; `*` and `_` inside it are written
   as character references so the Markdown pass that follows cannot read them as emphasis.
 """
 import html
 import re
-
-import latex2mathml.converter
 
 COLOUR_MACRO = re.compile(r"\\(?:blue|red|green|orange|purple|gray|grey|pink|teal|gold|maroon|mint|"
                           r"kaBlue|kaGreen|lightBlue|darkBlue)[A-E]?(?=\s*\{)")
@@ -29,6 +29,8 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
         return ""
     if len(source) > MAX_TEX:
         raise TexError("a formula is too long")
+    import latex2mathml.converter  # here, not at the top: see Decisions
+
     try:
         mathml = latex2mathml.converter.convert(source, display="block" if display else "inline")
     except Exception as err:  # the library raises many kinds (IndexError, its own errors) on bad input
