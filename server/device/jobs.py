@@ -21,8 +21,6 @@ from pathlib import Path
 from server.db import database
 from server.errors import LanternError
 from server.i18n import N_
-from server.content.h5p.convert import import_h5p
-from server.content.kolibri.importing import import_channel
 from server.content.packs.install import ImportResult, Library, import_pack
 
 log = logging.getLogger(__name__)
@@ -171,6 +169,11 @@ def _mtime(path: Path) -> float:
 
 def _import_any(path: Path, library: Library, progress, topics: tuple[str, ...] = ()) -> ImportResult:
     """A pack file or folder, one channel of a Kolibri drive (named by its database file), or an .h5p file."""
+    # The converters (and what they load: TeX, Pillow, Markdown) load with the first such import, not in
+    # every web worker at start.
+    from server.content.h5p.convert import import_h5p  # see the comment above
+    from server.content.kolibri.importing import import_channel  # see the comment above
+
     if path.suffix == ".sqlite3" and path.parent.name == "databases":
         return import_channel(path.parent.parent.parent, library, path.stem, progress, topics)[0]
     if path.suffix.lower() == ".h5p":

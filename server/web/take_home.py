@@ -6,7 +6,6 @@ does: one HTML page, no JavaScript, opened from the phone's files (see docs/oper
 from flask import Blueprint, current_app, make_response, render_template
 
 from server.content import library
-from server.content.take_home.build import take_home_file
 from server.i18n import N_, page_language, translate
 from server.web.access import allow
 
@@ -35,6 +34,10 @@ def download(pack_id: str):
 
 
 def _file(pack):
+    # The builder brings Pillow and the Markdown pipeline: loaded when a file is first asked for, not in every
+    # worker at start.
+    from server.content.take_home.build import take_home_file  # see the comment above
+
     return take_home_file(current_app.config["DATA_DIR"], pack, page_language(),
                           render=lambda home: render_template("learn/take_home_file.html", home=home, pack=pack),
                           left_out=_left_out, min_free_bytes=current_app.config["MIN_FREE_BYTES"])

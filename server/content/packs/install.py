@@ -24,9 +24,6 @@ from server.content.packs.archive import DEFAULT_LIMITS, Limits
 from server.content.packs.manifest import Manifest, version_key
 from server.content.search import LessonDoc, SearchIndex
 from server.storage import ensure_free_space
-from server.content.packs.prepare import prepare_pack
-from server.content.packs.verify import open_pack
-from server.content.packs.render import visible_text
 
 if TYPE_CHECKING:  # the import pipeline (Pillow, Markdown, YAML) is imported only when a pack is imported
     from server.content.packs.prepare import PreparedPack
@@ -73,6 +70,10 @@ class ImportResult:
 def import_pack(source: Path, library: Library, progress: Callable[[str], None] = log.info,
                 limits: Limits = DEFAULT_LIMITS) -> ImportResult:
     """Verify and install a pack file or folder; PackError (nothing changed) on any problem."""
+    # The import pipeline (Pillow, Markdown, YAML, cryptography: ~17 MB) loads with the first import, so a
+    # web worker that never imports a pack does not carry it.
+    from server.content.packs.prepare import prepare_pack  # see the comment above
+    from server.content.packs.verify import open_pack  # see the comment above
 
     ensure_free_space(library.data_dir, library.min_free_bytes)
     staging = library.data_dir / "staging" / uuid.uuid4().hex
@@ -192,6 +193,7 @@ def remove_pack(pack_id: str, library: Library) -> int:
 
 def reindex_all(library: Library) -> int:
     """Rebuild the search index from the database; return the number of lessons indexed."""
+    from server.content.packs.render import visible_text  # the Markdown pipeline loads only when needed
 
     docs: dict[str, list[LessonDoc]] = {}
     query = (Lesson.select(Lesson, PackVersion).join(PackVersion)

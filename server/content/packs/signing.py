@@ -14,6 +14,8 @@ Decisions:
   signed, and "unsigned" would be the wrong thing to show.
 * The private key file is PKCS#8 PEM, mode 600, unencrypted: a publisher keeps it off the school server.
 """
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib
@@ -25,12 +27,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from server.errors import PackError
 from server.content.packs.manifest import MANIFEST_NAME, load_manifest
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ALGORITHM = "ed25519"
 DOMAIN = b"lantern-pack-signature-v1\n"
@@ -58,10 +61,20 @@ def key_id(public_key: str) -> str:
     return hashlib.sha256(_raw_public(public_key)).hexdigest()[:16]
 
 
+def _crypto():
+    """cryptography's key serialization, Ed25519 and InvalidSignature, imported on first use: they cost a web
+    worker 9 MB, and only signing and checking a pack need them."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    return serialization, ed25519, InvalidSignature
+
+
 def generate_key(path: Path) -> str:
     """Write a new private key to `path` (mode 600, refusing to overwrite); return its public key."""
     path = Path(path)
-    private = Ed25519PrivateKey.generate()
+    serialization, ed25519, _ = _crypto()
+    private = ed25519.Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -72,17 +85,19 @@ def generate_key(path: Path) -> str:
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Read a private key file `generate_key` wrote; PackError if it is not one."""
+    serialization, ed25519, _ = _crypto()
     try:
         key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as err:
         raise PackError(f"this is not a publisher key file ({err})", str(path)) from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise PackError("this key is not an Ed25519 key", str(path))
     return key
 
 
 def public_key_of(private: Ed25519PrivateKey) -> str:
     """The base64 text of a private key's public half (what an admin pastes to trust it)."""
+    serialization = _crypto()[0]
     raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode("ascii")
 
@@ -102,8 +117,9 @@ def check_signature(raw: dict) -> Signature | None:
     if (not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM
             or not isinstance(signature.get("public_key"), str) or not isinstance(signature.get("value"), str)):
         raise PackError(INVALID, MANIFEST_NAME)
+    _, ed25519, InvalidSignature = _crypto()
     try:
-        public = Ed25519PublicKey.from_public_bytes(_raw_public(signature["public_key"]))
+        public = ed25519.Ed25519PublicKey.from_public_bytes(_raw_public(signature["public_key"]))
         public.verify(base64.b64decode(signature["value"], validate=True), canonical_bytes(raw))
     except (InvalidSignature, ValueError, binascii.Error, PackError):
         raise PackError(INVALID, MANIFEST_NAME) from None
