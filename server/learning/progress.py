@@ -4,6 +4,7 @@
 event id seen before changes nothing (a double submit or a repeated sync counts once).
 `rebuild_all` replays every event in order and must give identical summaries.
 """
+from collections import OrderedDict
 from datetime import datetime
 
 from server.learning import event_kinds, learner_model, pack_facts, skill_fold
@@ -50,12 +51,27 @@ def record_event(learner_id: str, kind: str, payload: dict, *, event_id: str | N
     return event, True
 
 
+_OPENED: OrderedDict = OrderedDict()  # lessons this process has seen opened: (database, learner, pack, lesson)
+OPENED_KEPT = 5000  # about 1 MB; the oldest are forgotten first
+
+
 def note_lesson_opened(learner_id: str, pack_id: str, lesson_id: str) -> None:
-    """Record the first opening of a lesson by a learner (later visits add nothing)."""
+    """Record the first opening of a lesson by a learner (later visits add nothing).
+
+    Decisions: a lesson once opened stays opened (events are never taken back, and an erased learner can no
+    longer sign in), so this process remembers what it has seen opened and a learner going back to a lesson
+    costs no query. Another worker reads it once itself."""
+    key = (database.database, learner_id, pack_id, lesson_id)
+    if key in _OPENED:
+        _OPENED.move_to_end(key)
+        return
     seen = LessonProgress.get_or_none((LessonProgress.learner_id == learner_id) & (LessonProgress.pack_id == pack_id)
                                       & (LessonProgress.lesson_id == lesson_id))
     if seen is None or seen.opened_at is None:
         record_event(learner_id, "lesson_opened", {"pack_id": pack_id, "lesson_id": lesson_id})
+    _OPENED[key] = True
+    if len(_OPENED) > OPENED_KEPT:
+        _OPENED.popitem(last=False)
 
 
 def apply_event(event: Event) -> list[tuple[str, dict]]:
