@@ -106,6 +106,13 @@ def _read_lesson_page(pack: PackVersion, lesson_id: str) -> LessonPage:
                       neighbours.get(lesson.position + 1))
 
 
+def lesson_skills(pack: PackVersion) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(lesson id, the skills it teaches) of a pack version, in pack order (read once per version)."""
+    return _CACHE.get(("lesson_skills", pack.id), lambda: tuple(
+        (row.lesson_id, tuple(row.skills or ())) for row in Lesson.select(Lesson.lesson_id, Lesson.skills)
+        .where(Lesson.pack_version == pack).order_by(Lesson.position)))
+
+
 def pack_skills(pack: PackVersion) -> list[Skill]:
     """The skills of a pack version, in pack order."""
     return list(_CACHE.get(("skills", pack.id), lambda: tuple(

@@ -37,6 +37,7 @@ class SkillStatus:
     weak_evidence: str = ""  # "truefalse" when every question is true/false, "one_item" when there is one
     first_missing: str = ""  # the id of the first prerequisite to master or refresh (when locked)
     mastered_at: datetime | None = None  # when the present mastery was reached (None: not mastered)
+    right_items: tuple[str, ...] = ()  # items answered right on a first try, as the mastery evidence counts them
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def _skill_statuses(learner_id: str, pack: PackVersion) -> list[SkillStatus]:
                                state.attempts if state else 0, _needed(state, skill, p_known),
                                mastery.describe_rule(skill.rule), tuple(titles[p] for p in missing),
                                skill.item_count, round(p_known, 3), refresh, skill.weak_evidence,
-                               missing[0] if missing else "", state.mastered_at if state else None))
+                               missing[0] if missing else "", state.mastered_at if state else None,
+                               tuple((state.evidence or {}).get("items") or ()) if state else ()))
     return out
 
 
@@ -144,9 +146,7 @@ def _choice_inputs(learner_id: str, pack: PackVersion, skill_id: str, items: lis
     facts = pack_facts.facts_for(pack)
     stats = {s.item_id: s for s in ItemStat.select().where(
         (ItemStat.pack_id == pack.pack_id) & ItemStat.item_id.in_([i.item_id for i in items]))}
-    state = SkillState.get_or_none((SkillState.learner_id == learner_id) & (SkillState.pack_id == pack.pack_id)
-                                   & (SkillState.skill_id == skill_id))
-    right = set((state.evidence or {}).get("items") or ()) if state else set()
+    right = set(status.right_items)  # read with the status, a moment ago
     candidates = []
     for item in items:
         stat = stats.get(item.item_id)

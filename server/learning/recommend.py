@@ -7,11 +7,11 @@ The learner picks; nothing here forces a path.
 from dataclasses import dataclass
 from datetime import date
 
-from server.content.library import PAGE_COLUMNS
+from server.content.library import PAGE_COLUMNS, lesson_skills
+from server.learning import pack_facts
 from server.models import Account, Assignment, Lesson, LessonProgress, PackVersion
 from server.models.base import utcnow
 from server.learning.practice import SkillStatus, skill_statuses
-from server.models import Skill
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _next_steps(statuses: dict, packs: list[PackVersion], finished: set) -> list
             if status.state != "new":
                 continue
             lesson = _first_unfinished_lesson(pack, status.skill_id, finished)
-            url = f"/packs/{pack.pack_id}/lessons/{lesson.lesson_id}" if lesson else _practice_url(status)
+            url = f"/packs/{pack.pack_id}/lessons/{lesson}" if lesson else _practice_url(status)
             if not status.item_count and not lesson:
                 continue
             reason = ("You mastered the step before." if _has_mastered_prereq(status, by_id, pack)
@@ -127,16 +127,16 @@ def _next_steps(statuses: dict, packs: list[PackVersion], finished: set) -> list
 
 
 def _has_mastered_prereq(status: SkillStatus, by_id: dict, pack: PackVersion) -> bool:
-
-    skill = Skill.get_or_none((Skill.pack_version == pack) & (Skill.skill_id == status.skill_id))
+    skill = pack_facts.facts_for(pack).skill(status.skill_id)  # in memory per pack version
     return bool(skill and skill.prerequisites and all(by_id[p].state in ("mastered", "review_due")
                                                       for p in skill.prerequisites if p in by_id))
 
 
-def _first_unfinished_lesson(pack: PackVersion, skill_id: str, finished: set) -> Lesson | None:
-    for lesson in Lesson.select(Lesson.lesson_id, Lesson.skills).where(Lesson.pack_version == pack).order_by(Lesson.position):
-        if skill_id in (lesson.skills or []) and (pack.pack_id, lesson.lesson_id) not in finished:
-            return lesson
+def _first_unfinished_lesson(pack: PackVersion, skill_id: str, finished: set) -> str | None:
+    """The id of the first lesson teaching this skill that the learner has not finished."""
+    for lesson_id, skills in lesson_skills(pack):  # in memory per pack version
+        if skill_id in skills and (pack.pack_id, lesson_id) not in finished:
+            return lesson_id
     return None
 
 
