@@ -234,7 +234,7 @@ def answer_result(learner_id, pack, item, attempt_id, result: Grade | None = Non
 
 def _opened_by(learner_id: str, pack: PackVersion, mastered: SkillStatus) -> tuple[SkillStatus, ...]:
     """The skills a skill just mastered opens: those that need it and can now be practised."""
-    needs_it = {s.skill_id for s in pack_facts.facts_for(pack).skills if mastered.skill_id in s.prerequisites}
+    needs_it = {s.skill_id for s in pack_facts.facts_for(pack).dependents(mastered.skill_id)}
     return tuple(s for s in skill_statuses(learner_id, pack)
                  if s.skill_id in needs_it and s.state in ("new", "in_progress") and s.item_count)
 
